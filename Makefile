@@ -1,0 +1,41 @@
+# Everything a fresh machine needs comes from this file: a virtualenv with pinned Python
+# packages and the pinned CDK CLI from package-lock.json (never the npm `latest` tag).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+# No credentials, no network lookups, no notices, no IMDS probing, quiet jsii.
+export AWS_EC2_METADATA_DISABLED := true
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+CDK_FLAGS := --no-notices --no-version-reporting --quiet
+PYTEST_WORKERS ?= auto
+
+.PHONY: synth test setup clean bench diagram
+synth: setup ## set everything up and synthesize the default app into cdk.out/
+	$(CDK) synth $(CDK_FLAGS) --all > /dev/null
+	@echo "synthesized: $$(ls cdk.out/*.template.json | wc -l) templates in cdk.out/"
+
+test: setup ## run the whole test suite
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml constructs/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bench: setup ## print synth/suite/handler figures (never asserts)
+	$(PY) bench/run_all.py
+
+diagram: setup ## regenerate docs/topology.md from the default config
+	$(PY) -m bluegreen.topology --write docs/topology.md
+
+clean:
+	rm -rf cdk.out .venv node_modules
