@@ -8,13 +8,15 @@ CDK := node_modules/.bin/cdk
 # No credentials, no network lookups, no notices, no IMDS probing, quiet jsii.
 export AWS_EC2_METADATA_DISABLED := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20,22
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 CDK_FLAGS := --no-notices --no-version-reporting --quiet
 PYTEST_WORKERS ?= auto
 
 .PHONY: synth test setup clean bench diagram
 synth: setup ## set everything up and synthesize the default app into cdk.out/
-	$(CDK) synth $(CDK_FLAGS) --all > /dev/null
+	$(CDK) synth $(CDK_FLAGS) > /dev/null
 	@echo "synthesized: $$(ls cdk.out/*.template.json | wc -l) templates in cdk.out/"
 
 test: setup ## run the whole test suite

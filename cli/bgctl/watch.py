@@ -1,0 +1,201 @@
+"""Poll a deployment until a stage is reached, it ends, the wait times out or the user presses Ctrl-C.
+
+Sources per poll (each call through `Backoff`): GetDeployment (status, errors, rollback, termination wait),
+ListDeploymentTargets once + GetDeploymentTarget (ECS lifecycle events, task-set traffic weights), the
+audit items `DEPLOYMENT#<id>` (APPROVAL, SMOKE) and the deployment group's alarms (DescribeAlarms).
+The audit table and the alarms are informational: if they cannot be read the watch goes on without them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from .backoff import Backoff
+from .errors import EXIT_OK, Interrupted, WaitTimeout, error_code
+from .metadata import domain_from_application
+from .progress import PHASE_TITLES, Snapshot, snapshot_from
+from .render import PlainRenderer, TtyRenderer
+
+POLL_SECONDS = 5.0
+SLOW_POLL_SECONDS = 15.0  # while a human decides or the blue task set drains
+_DENIED = ("AccessDenied", "AccessDeniedException", "ResourceNotFoundException", "UnauthorizedOperation")
+
+
+def deserialize_item(item: dict[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {key: deserializer.deserialize(value) for key, value in item.items()}
+
+
+class DeploymentProbe:
+    """Reads everything a Snapshot needs; one instance per watched deployment."""
+
+    def __init__(self, clients: Any, *, platform: str, deployment_id: str, audit_table: str | None,
+                 backoff: Backoff) -> None:
+        self._clients = clients
+        self._platform = platform
+        self._deployment_id = deployment_id
+        self._audit_table = audit_table
+        self._backoff = backoff
+        self._target_id: str | None = None
+        self._alarm_names: list[str] | None = None
+        self._notes: list[str] = []
+
+    def _note_once(self, text: str) -> None:
+        if text not in self._notes:
+            self._notes.append(text)
+
+    def _target(self, codedeploy: Any) -> dict[str, Any] | None:
+        if self._target_id is None:
+            answer = self._backoff.call(codedeploy.list_deployment_targets, deploymentId=self._deployment_id)
+            ids = answer.get("targetIds") or []
+            if not ids:
+                return None
+            self._target_id = ids[0]
+        answer = self._backoff.call(codedeploy.get_deployment_target, deploymentId=self._deployment_id,
+                                    targetId=self._target_id)
+        target = answer.get("deploymentTarget") or {}
+        return target.get("ecsTarget")
+
+    def _audit(self) -> list[dict[str, Any]]:
+        if not self._audit_table:
+            return []
+        try:
+            answer = self._backoff.call(
+                self._clients.client("dynamodb").query, TableName=self._audit_table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"DEPLOYMENT#{self._deployment_id}"}})
+        except Exception as exc:
+            if error_code(exc) in _DENIED:
+                self._note_once(f"audit table {self._audit_table} not readable ({error_code(exc)})")
+                self._audit_table = None
+                return []
+            raise
+        return [deserialize_item(item) for item in answer.get("Items", [])]
+
+    def _alarms(self, deployment: dict[str, Any]) -> list[tuple[str, str]]:
+        try:
+            if self._alarm_names is None:
+                group = self._backoff.call(self._clients.client("codedeploy").get_deployment_group,
+                                           applicationName=deployment["applicationName"],
+                                           deploymentGroupName=deployment["deploymentGroupName"])
+                config = (group.get("deploymentGroupInfo") or {}).get("alarmConfiguration") or {}
+                names = [a["name"] for a in config.get("alarms") or [] if a.get("name")]
+                self._alarm_names = names if config.get("enabled", True) else []
+            if not self._alarm_names:
+                return []
+            answer = self._backoff.call(self._clients.client("cloudwatch").describe_alarms,
+                                        AlarmNames=self._alarm_names)
+        except Exception as exc:
+            if error_code(exc) in _DENIED:
+                self._note_once(f"alarm states not readable ({error_code(exc)})")
+                self._alarm_names = []
+                return []
+            raise
+        states = {a["AlarmName"]: a.get("StateValue", "?") for a in answer.get("MetricAlarms", [])}
+        return [(name, states.get(name, "MISSING")) for name in self._alarm_names]
+
+    def fetch(self) -> Snapshot:
+        codedeploy = self._clients.client("codedeploy")
+        deployment = self._backoff.call(codedeploy.get_deployment, deploymentId=self._deployment_id)["deploymentInfo"]
+        domain = domain_from_application(str(deployment.get("applicationName", "?")), self._platform)
+        target = self._target(codedeploy) if deployment.get("status") not in ("Created", "Queued") else None
+        audit = self._audit()
+        alarms = self._alarms(deployment)
+        return snapshot_from(deployment, target, domain=domain, audit_items=audit, alarms=alarms, notes=self._notes)
+
+
+@dataclass
+class Watcher:
+    fetch: Callable[[], Snapshot]
+    renderer: TtyRenderer | PlainRenderer
+    clock: Callable[[], datetime]
+    sleep: Callable[[float], None]
+    poll_seconds: float = POLL_SECONDS
+    slow_poll_seconds: float = SLOW_POLL_SECONDS
+
+    def interval(self, snap: Snapshot) -> float:
+        waiting_on_human = snap.phase == "approval" and snap.approval is not None and snap.approval.status == "PENDING"
+        return self.slow_poll_seconds if waiting_on_human or snap.phase == "drain" else self.poll_seconds
+
+    def run(self, deployment_id: str, domain: str, *, until: str = "complete",
+            timeout_minutes: float | None = None) -> int:
+        started = self.clock()
+        deadline = started + timedelta(minutes=timeout_minutes) if timeout_minutes else None
+        snap: Snapshot | None = None
+        self.renderer.begin(deployment_id, domain)
+        try:
+            while True:
+                snap = self.fetch()
+                self.renderer.update(snap)
+                failure = snap.failure()
+                if failure is not None:
+                    self.renderer.finish(snap, None)
+                    raise failure
+                if snap.reached(until):
+                    self.renderer.finish(snap, reached_message(snap, until))
+                    return EXIT_OK
+                now = self.clock()
+                if deadline is not None and now >= deadline:
+                    self.renderer.finish(snap, None)
+                    raise WaitTimeout(
+                        f"timed out after {timeout_minutes:g} min waiting for '{until}': deployment {deployment_id} "
+                        f"is {snap.status} ({PHASE_TITLES[snap.phase].split(' (')[0].lower()}) and continues; "
+                        f"resume with: bgctl watch {deployment_id}")
+                pause = self.interval(snap)
+                if deadline is not None:
+                    pause = max(0.0, min(pause, (deadline - now).total_seconds()))
+                self.sleep(pause)
+        except KeyboardInterrupt:
+            self.renderer.interrupt()
+            raise Interrupted(f"interrupted: deployment {deployment_id} continues in CodeDeploy; "
+                              f"resume with: bgctl watch {deployment_id}") from None
+
+
+def reached_message(snap: Snapshot, until: str) -> str:
+    if snap.status == "Succeeded":
+        return f"deployment {snap.deployment_id} succeeded: {snap.domain} runs {snap.image or 'the new revision'}"
+    if until == "traffic-shifted":
+        return (f"deployment {snap.deployment_id}: production traffic is on green; the blue task set drains "
+                f"(follow with: bgctl watch {snap.deployment_id})")
+    if until == "approval":
+        return (f"deployment {snap.deployment_id} reached the approval gate "
+                f"(follow with: bgctl watch {snap.deployment_id})")
+    return f"deployment {snap.deployment_id} started (follow with: bgctl watch {snap.deployment_id})"
+
+
+def watch_deployment(ctx: Any, clients: Any, *, deployment_id: str, domain: str | None, audit_table: str | None,
+                     until: str, timeout_minutes: float | None, progress: str) -> int:
+    """Shared by `deploy`, `rollback` and `watch`."""
+    from .render import make_renderer
+
+    backoff = Backoff(sleep=ctx.sleep)
+    probe = DeploymentProbe(clients, platform=ctx.platform, deployment_id=deployment_id, audit_table=audit_table,
+                            backoff=backoff)
+    renderer = make_renderer(progress, ctx.stdout, ctx.clock, ctx.env, width=ctx.width)
+    watcher = Watcher(fetch=probe.fetch, renderer=renderer, clock=ctx.clock, sleep=ctx.sleep)
+    return watcher.run(deployment_id, domain or "?", until=until, timeout_minutes=timeout_minutes)
+
+
+def run(ctx: Any, args: Any) -> int:
+    """`bgctl watch DEPLOYMENT_ID`."""
+    from . import inputs
+    from .errors import UsageError
+    from .metadata import load_platform
+
+    deployment_id = inputs.deployment_id(args.deployment_id)
+    clients = ctx.clients()
+    platform = load_platform(clients.client("ssm"), ctx.platform, clients.region)
+    try:
+        info = clients.client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    except Exception as exc:
+        if error_code(exc) == "DeploymentDoesNotExistException":
+            raise UsageError(f"deployment {deployment_id} does not exist in {clients.region} "
+                             "(check the id and the region)") from None
+        raise
+    domain = domain_from_application(str(info.get("applicationName", "?")), ctx.platform)
+    return watch_deployment(ctx, clients, deployment_id=deployment_id, domain=domain,
+                            audit_table=platform.audit_table, until=args.wait_until,
+                            timeout_minutes=args.timeout, progress=args.progress)

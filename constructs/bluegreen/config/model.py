@@ -1,0 +1,196 @@
+"""Frozen dataclasses describing a platform. Constructs receive these, never raw dicts."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Mapping
+
+from bluegreen.drain import DrainPolicy
+from bluegreen.traffic import TrafficShift
+
+
+class Protocol(str, Enum):
+    HTTP = "http"
+    WEBSOCKET = "websocket"
+
+
+class ListenerProtocol(str, Enum):
+    HTTP = "HTTP"
+    HTTPS = "HTTPS"
+
+
+@dataclass(frozen=True)
+class HostedZoneSpec:
+    """A private zone the platform creates, or an existing zone (id + name) it reuses."""
+
+    name: str
+    existing_zone_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AlbGroupSpec:
+    """One or more load balancers that share settings (scheme, protocol, idle timeout)."""
+
+    name: str
+    internal: bool = True
+    protocol: ListenerProtocol = ListenerProtocol.HTTP
+    certificate_arn: str | None = None
+    idle_timeout_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class ApproverSpec:
+    user_ids: tuple[str, ...] = ()
+    group_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApprovalSpec:
+    """Human approval at BeforeAllowTraffic."""
+
+    required: bool = False
+    channel: str | None = None
+    approvers: ApproverSpec = ApproverSpec()
+    expiry_minutes: int = 45
+
+
+@dataclass(frozen=True)
+class CustomAlarmSpec:
+    """A CloudWatch metric alarm the platform creates and CodeDeploy watches."""
+
+    name: str
+    namespace: str
+    metric_name: str
+    threshold: float
+    dimensions: Mapping[str, str] = field(default_factory=dict)
+    statistic: str = "Sum"
+    comparison: str = "GreaterThanOrEqualToThreshold"
+    period_seconds: int = 60
+    evaluation_periods: int = 2
+
+
+@dataclass(frozen=True)
+class RollbackAlarmsSpec:
+    """Thresholds of the built-in rollback alarms plus extra alarms.
+
+    Defaults decide within about two minutes: two 1-minute periods out of two.
+    """
+
+    error_rate_percent: float = 5.0
+    p99_latency_ms: int = 2000
+    unhealthy_hosts: int = 1
+    period_seconds: int = 60
+    evaluation_periods: int = 2
+    custom: tuple[CustomAlarmSpec, ...] = ()
+    existing_alarm_names: tuple[str, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return 3 + len(self.custom) + len(self.existing_alarm_names)
+
+    @property
+    def seconds_to_decision(self) -> int:
+        """Worst case from the first bad minute to ALARM (CloudWatch ~1 period of ingestion lag)."""
+        return self.period_seconds * (self.evaluation_periods + 1)
+
+
+@dataclass(frozen=True)
+class SmokeCheckSpec:
+    """A business-flow check run against the test listener at AfterAllowTestTraffic."""
+
+    name: str
+    kind: str = "http"  # http | websocket
+    method: str = "GET"
+    path: str = "/"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str | None = None
+    expect_status: int = 200
+    expect_json: Mapping[str, object] = field(default_factory=dict)
+    latency_budget_ms: int = 2000
+
+    def to_metadata(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "method": self.method,
+            "path": self.path,
+            "headers": dict(self.headers),
+            "body": self.body,
+            "expectStatus": self.expect_status,
+            "expectJson": dict(self.expect_json),
+            "latencyBudgetMs": self.latency_budget_ms,
+        }
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    """Everything the platform needs to run and release one domain service."""
+
+    name: str
+    alb_group: str
+    port: int
+    test_port: int
+    image: str
+    container_port: int = 8080
+    health_check_path: str = "/health"
+    cpu: int = 256
+    memory_mib: int = 512
+    desired_count: int = 2
+    protocol: Protocol = Protocol.HTTP
+    max_session_seconds: int = 30
+    traffic: TrafficShift = TrafficShift.all_at_once()
+    drain: DrainPolicy = DrainPolicy.for_http(30)
+    environment: Mapping[str, str] = field(default_factory=dict)
+    approval: ApprovalSpec = ApprovalSpec()
+    alarms: RollbackAlarmsSpec = RollbackAlarmsSpec()
+    smoke_checks: tuple[SmokeCheckSpec, ...] = ()
+    stickiness_seconds: int = 3600
+    shard: int | None = None
+
+
+@dataclass(frozen=True)
+class GithubDeploySpec:
+    """A GitHub repository/branch allowed to deploy through OIDC."""
+
+    repository: str  # owner/name
+    branches: tuple[str, ...] = ("main",)
+    environments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    name: str = "bluegreen"
+    region: str = "eu-west-1"
+    account: str | None = None
+    vpc_cidr: str = "10.40.0.0/16"
+    client_cidrs: tuple[str, ...] = ()
+    hosted_zone: HostedZoneSpec = HostedZoneSpec(name="bluegreen.internal")
+    notification_channel: str | None = None
+    slack_identity_map: Mapping[str, str] = field(default_factory=dict)
+    github_deployers: tuple[GithubDeploySpec, ...] = ()
+    existing_github_oidc_provider_arn: str | None = None
+
+    @property
+    def ssm_prefix(self) -> str:
+        return f"/{self.name}"
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """The whole validated configuration: parsed once, in app.py."""
+
+    source: str
+    platform: PlatformSpec
+    alb_groups: Mapping[str, AlbGroupSpec]
+    domains: tuple[DomainSpec, ...]
+    feature_flags: Mapping[str, object] = field(default_factory=dict)
+
+    def domain(self, name: str) -> DomainSpec:
+        for spec in self.domains:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    @property
+    def uses_tls(self) -> bool:
+        return any(g.protocol is ListenerProtocol.HTTPS for g in self.alb_groups.values())

@@ -1,0 +1,1 @@
+"""The stdlib-only flag client services copy or import (`bluegreen_flags.py`)."""

@@ -1,0 +1,24 @@
+"""AWS service limits the platform designs around (see DESIGN.md section 3)."""
+from __future__ import annotations
+
+LISTENERS_PER_ALB = 50
+TARGET_GROUPS_PER_ALB = 100
+LISTENERS_PER_DOMAIN = 2  # production + test
+TARGET_GROUPS_PER_DOMAIN = 2  # blue + green
+MAX_DOMAINS_PER_ALB = min(LISTENERS_PER_ALB // LISTENERS_PER_DOMAIN, TARGET_GROUPS_PER_ALB // TARGET_GROUPS_PER_DOMAIN)
+MAX_ALARMS_PER_DEPLOYMENT_GROUP = 10
+MAX_APPROVAL_EXPIRY_MINUTES = 59  # CodeDeploy fails an unanswered hook after 60 minutes
+CFN_MAX_RESOURCES_PER_STACK = 500
+CFN_WARN_RESOURCES_PER_STACK = 400
+CFN_MAX_OUTPUTS_PER_STACK = 200
+SSM_STANDARD_PARAMETER_MAX_BYTES = 4096
+
+FARGATE_CPU_MEMORY: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}

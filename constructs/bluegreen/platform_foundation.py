@@ -1,0 +1,82 @@
+"""Shared network and runtime: VPC with flow logs, ECS cluster, hosted zone, log encryption, access-log bucket."""
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from bluegreen.compliance import Ack, acknowledge
+from bluegreen.config.model import HostedZoneSpec
+
+
+class PlatformFoundation(Construct):
+    """VPC (2 AZs, flow logs), Container Insights cluster, private zone, KMS key for logs, ALB log bucket.
+
+    Attributes: `vpc`, `cluster`, `zone`, `logs_key`, `access_log_bucket`.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, platform_name: str, vpc_cidr: str,
+                 hosted_zone: HostedZoneSpec, log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR) -> None:
+        super().__init__(scope, id)
+        region = Stack.of(self).region
+
+        self.logs_key = kms.Key(
+            self, "LogsKey", alias=f"alias/{platform_name}/logs", enable_key_rotation=True,
+            description=f"{platform_name}: encrypts CloudWatch log groups of the platform",
+            removal_policy=RemovalPolicy.RETAIN)
+        self.logs_key.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(f"logs.{region}.amazonaws.com")],
+            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            resources=["*"],
+            conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                    f"arn:{Stack.of(self).partition}:logs:{region}:{Stack.of(self).account}:*"}},
+        ))
+
+        self.vpc = ec2.Vpc(
+            self, "Vpc", ip_addresses=ec2.IpAddresses.cidr(vpc_cidr), max_azs=2, nat_gateways=2,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="ingress", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
+                ec2.SubnetConfiguration(name="services", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20),
+            ],
+        )
+        flow_log_group = logs.LogGroup(self, "FlowLogs", retention=log_retention, encryption_key=self.logs_key,
+                                       removal_policy=RemovalPolicy.RETAIN)
+        self.vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group),
+                              traffic_type=ec2.FlowLogTrafficType.ALL)
+
+        self.access_log_bucket = s3.Bucket(
+            self, "AlbAccessLogs", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL, versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED, removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(365),
+                                              noncurrent_version_expiration=Duration.days(30))],
+        )
+        acknowledge(self.access_log_bucket, Ack(
+            "AwsSolutions-S1",
+            "This bucket is the access-log destination itself; logging it to another bucket would recurse. "
+            "Production: enable CloudTrail S3 data events on it if object-level audit is required."))
+        # ALB access logs only support SSE-S3, and replication/lock would be organisation policy, not platform code.
+        acknowledge(self.access_log_bucket,
+                    Ack("HIPAA.Security-S3DefaultEncryptionKMS",
+                        "ELB access logging only supports SSE-S3 (AES256) destination buckets, not SSE-KMS."),
+                    Ack("HIPAA.Security-S3BucketReplicationEnabled",
+                        "Access logs are operational data kept 365 days in-region; cross-region replication is an "
+                        "organisation-level decision (configure with S3 replication rules in the log-archive account)."),
+                    Ack("HIPAA.Security-S3BucketLoggingEnabled",
+                        "This bucket is the access-log destination itself; logging it would recurse."))
+
+        self.cluster = ecs.Cluster(self, "Cluster", vpc=self.vpc, cluster_name=f"{platform_name}-cluster",
+                                   container_insights_v2=ecs.ContainerInsights.ENABLED)
+
+        if hosted_zone.existing_zone_id:
+            self.zone: route53.IHostedZone = route53.HostedZone.from_hosted_zone_attributes(
+                self, "Zone", hosted_zone_id=hosted_zone.existing_zone_id, zone_name=hosted_zone.name)
+        else:
+            self.zone = route53.PrivateHostedZone(self, "Zone", zone_name=hosted_zone.name, vpc=self.vpc,
+                                                  comment=f"{platform_name}: domain service endpoints")

@@ -1,0 +1,39 @@
+"""Compose the whole app from a validated config (no parsing here)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+
+from bluegreen.compliance import add_nag_packs
+from bluegreen.config.model import PlatformConfig
+from stacks.domain_service_stack import DomainServiceStack
+from stacks.platform_stack import PlatformStack
+
+
+@dataclass(frozen=True)
+class BuiltApp:
+    app: cdk.App
+    platform: PlatformStack
+    domains: dict[str, DomainServiceStack]
+
+
+def stack_name(platform_name: str, part: str) -> str:
+    return f"{platform_name.title().replace('-', '')}-{part}"
+
+
+def build_app(config: PlatformConfig, *, app: cdk.App | None = None, nag: bool = True) -> BuiltApp:
+    app = app or cdk.App()
+    env = cdk.Environment(account=config.platform.account, region=config.platform.region)
+    platform = PlatformStack(app, stack_name(config.platform.name, "Platform"), config=config, env=env)
+    domains: dict[str, DomainServiceStack] = {}
+    for spec in config.domains:
+        config_name = spec.traffic.config_name(config.platform.name)
+        stack = DomainServiceStack(app, stack_name(config.platform.name, f"Domain-{spec.name}"), spec=spec,
+                                   platform=platform.handles,
+                                   deployment_config=platform.deployment_configs.by_name.get(config_name), env=env)
+        domains[spec.name] = stack
+    cdk.Tags.of(app).add("platform", config.platform.name)
+    if nag:
+        add_nag_packs(app, hipaa=config.uses_tls)
+    return BuiltApp(app=app, platform=platform, domains=domains)
