@@ -29,7 +29,7 @@ class AlbGroup(Construct):
                 self, f"SecurityGroup{suffix}", vpc=vpc, allow_all_outbound=False,
                 description=f"{platform_name} ALB group {spec.name}{suffix}: listeners opened per domain")
             # Egress to the service tasks in the VPC (health checks and forwarded traffic).
-            security_group.add_egress_rule(ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.tcp_range(1024, 65535),
+            security_group.add_egress_rule(ec2.Peer.ipv4(vpc.vpc_cidr_block), ec2.Port.all_tcp(),
                                            "to domain service tasks")
             alb = elbv2.ApplicationLoadBalancer(
                 self, f"LoadBalancer{suffix}", vpc=vpc, internet_facing=not spec.internal,

@@ -39,3 +39,13 @@ def add_nag_packs(app: IConstruct, *, hipaa: bool) -> None:
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     if hipaa:
         Validations.of(app).add_plugins(HIPAASecurityChecks(app))
+
+
+INLINE_POLICY_REASON = (
+    "CDK renders least-privilege grants as the role's own inline policy, scoped to this construct's resources; "
+    "a customer-managed policy would be a second resource with the same statements and no extra control.")
+
+
+def acknowledge_inline_policy(scope: IConstruct) -> None:
+    """HIPAA IAMNoInlinePolicy on CDK-generated, resource-scoped default policies."""
+    acknowledge(scope, Ack("HIPAA.Security-IAMNoInlinePolicy", INLINE_POLICY_REASON))

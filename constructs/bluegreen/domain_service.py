@@ -24,7 +24,7 @@ from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from bluegreen.compliance import Ack, acknowledge
+from bluegreen.compliance import Ack, acknowledge, acknowledge_inline_policy
 from bluegreen.config.model import DomainSpec, ListenerProtocol
 from bluegreen.deployment_trigger import DeploymentTrigger
 from bluegreen.handles import PlatformHandles
@@ -86,6 +86,7 @@ class DomainService(Construct):
             "Environment variables carry non-secret settings (domain name, session length, flag URLs); "
             "secrets are never configured here. Production would add secrets through ecs.Secret from Secrets Manager."))
         self.repository.grant_pull(self.task_definition.obtain_execution_role())
+        acknowledge_inline_policy(self.task_definition)
         acknowledge(self.task_definition.obtain_execution_role(), Ack(
             "AwsSolutions-IAM5[Resource::*]",
             "ecr:GetAuthorizationToken has no resource-level permissions and must use '*'; image pulls and log "
@@ -119,12 +120,14 @@ class DomainService(Construct):
             self, "TestListener", load_balancer=lb.load_balancer, port=spec.test_port, protocol=protocol,
             certificates=certificates, ssl_policy=ssl_policy, open=False,
             default_action=elbv2.ListenerAction.forward([self.blue_target_group]))
-        for peer in (platform.vpc_cidr, *platform.client_cidrs):
-            lb.security_group.add_ingress_rule(ec2.Peer.ipv4(peer), ec2.Port.tcp(spec.port),
-                                               f"{spec.name} production listener from {peer}")
+        # Rules live in this domain's stack, so adding a domain never needs a platform deployment.
         # The test listener is for the smoke-check hook inside the VPC only.
-        lb.security_group.add_ingress_rule(ec2.Peer.ipv4(platform.vpc_cidr), ec2.Port.tcp(spec.test_port),
-                                           f"{spec.name} test listener from the VPC")
+        openings = [(cidr, spec.port, "production listener") for cidr in (platform.vpc_cidr, *platform.client_cidrs)]
+        openings.append((platform.vpc_cidr, spec.test_port, "test listener"))
+        for index, (cidr, port, what) in enumerate(openings):
+            ec2.CfnSecurityGroupIngress(
+                self, f"ListenerIngress{index}", group_id=lb.security_group.security_group_id, ip_protocol="tcp",
+                from_port=port, to_port=port, cidr_ip=cidr, description=f"{spec.name} {what} from {cidr}")
 
         # --- service: CODE_DEPLOY controller, names only the family (CFN never changes its revision) ---
         service_sg = ec2.SecurityGroup(self, "ServiceSecurityGroup", vpc=platform.vpc, allow_all_outbound=True,
@@ -154,6 +157,7 @@ class DomainService(Construct):
         role.add_to_policy(iam.PolicyStatement(
             actions=["iam:PassRole"], resources=[self.task_definition.task_role.role_arn,
                                                  self.task_definition.obtain_execution_role().role_arn]))
+        acknowledge_inline_policy(role)
         acknowledge(role, Ack(
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AWSCodeDeployRoleForECSLimited]",
             "AWS's least-privileged CodeDeploy ECS policy: it only invokes functions named CodeDeployHook_*, "

@@ -11,7 +11,7 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from bluegreen.compliance import Ack, acknowledge
+from bluegreen.compliance import Ack, acknowledge, acknowledge_inline_policy
 from bluegreen.config.model import HostedZoneSpec
 
 
@@ -41,14 +41,21 @@ class PlatformFoundation(Construct):
         self.vpc = ec2.Vpc(
             self, "Vpc", ip_addresses=ec2.IpAddresses.cidr(vpc_cidr), max_azs=2, nat_gateways=2,
             subnet_configuration=[
-                ec2.SubnetConfiguration(name="ingress", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
+                # Public subnets hold only the NAT gateways (and internet-facing ALB groups if configured).
+                ec2.SubnetConfiguration(name="ingress", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24,
+                                        map_public_ip_on_launch=False),
                 ec2.SubnetConfiguration(name="services", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20),
             ],
         )
+        acknowledge(self.vpc, Ack(
+            "HIPAA.Security-VPCNoUnrestrictedRouteToIGW",
+            "Only the public NAT subnets route 0.0.0.0/0 to the internet gateway; tasks and internal ALBs sit in "
+            "private subnets. Production without internet egress would replace NAT with VPC interface endpoints."))
         flow_log_group = logs.LogGroup(self, "FlowLogs", retention=log_retention, encryption_key=self.logs_key,
                                        removal_policy=RemovalPolicy.RETAIN)
         self.vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group),
                               traffic_type=ec2.FlowLogTrafficType.ALL)
+        acknowledge_inline_policy(self.vpc)
 
         self.access_log_bucket = s3.Bucket(
             self, "AlbAccessLogs", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,

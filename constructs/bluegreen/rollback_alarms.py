@@ -11,6 +11,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
+from bluegreen.compliance import Ack, acknowledge
 from bluegreen.config.model import RollbackAlarmsSpec
 from bluegreen.limits import MAX_ALARMS_PER_DEPLOYMENT_GROUP
 
@@ -73,6 +74,10 @@ class RollbackAlarms(Construct):
         self.unhealthy_hosts = alarm("UnhealthyHosts", "unhealthy-hosts", unhealthy, spec.unhealthy_hosts,
                                      f">= {spec.unhealthy_hosts} unhealthy targets; rolls the deployment back")
         self.alarms: list[cloudwatch.IAlarm] = [self.error_rate, self.latency, self.unhealthy_hosts]
+        acknowledge(self, Ack(
+            "HIPAA.Security-CloudWatchAlarmAction",
+            "CodeDeploy (and AppConfig) read these alarms' state to roll back; people learn of it from the "
+            "deployment timeline in Slack. An SNS action would only duplicate that notification."))
         for custom in spec.custom:
             self.alarms.append(cloudwatch.Alarm(
                 self, f"Custom-{custom.name}", alarm_name=f"{name_prefix}-{custom.name}",

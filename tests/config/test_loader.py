@@ -1,0 +1,231 @@
+"""Configuration: the default, the examples, and one test per kind of bad input."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bluegreen.config.errors import ConfigError
+from bluegreen.config.loader import EMBEDDED_DEFAULT, load_config, parse_config
+from bluegreen.config.model import ListenerProtocol, Protocol
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((REPO_ROOT / "config" / "examples").glob("*.yaml"))
+
+
+def error_for(raw: dict) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, source="platform.yaml")
+    return info.value
+
+
+def test_default_describes_the_seed_platform():
+    config = load_config(None)
+    assert config.source == EMBEDDED_DEFAULT
+    assert [d.name for d in config.domains] == ["auth", "order", "payment", "voice"]
+    internal = [d for d in config.domains if d.alb_group == "internal"]
+    assert {d.name for d in internal} == {"auth", "order", "payment"}
+    assert all(d.protocol is Protocol.HTTP for d in internal)
+    ports = [p for d in config.domains for p in (d.port, d.test_port)]
+    assert len(ports) == len(set(ports))
+    voice = config.domain("voice")
+    assert voice.protocol is Protocol.WEBSOCKET and voice.max_session_seconds == 1800
+    assert voice.drain.deregistration_delay_seconds == 2400
+    assert voice.drain.termination_wait_minutes >= 35
+    assert config.alb_groups[voice.alb_group].idle_timeout_seconds >= 1800
+    assert {d.traffic.style for d in config.domains} == {"all_at_once", "canary", "linear"}
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
+def test_examples_load(example):
+    config = load_config(str(example))
+    assert config.source == str(example)
+    assert config.domains
+
+
+def test_at_least_two_examples_including_tls():
+    assert len(EXAMPLES) >= 2
+    assert any(load_config(str(e)).uses_tls for e in EXAMPLES)
+
+
+def test_json_file_loads(tmp_path, raw):
+    import json
+
+    path = tmp_path / "platform.json"
+    path.write_text(json.dumps(raw))
+    assert load_config(str(path)).source == str(path)
+
+
+def test_missing_file():
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config("/nonexistent/platform.yaml")
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("platform:\n  name: [unclosed\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(str(path))
+    assert str(path) in str(info.value) and "line" in info.value.field
+
+
+def test_unknown_key_names_the_field_and_the_known_keys(raw):
+    raw["domains"]["auth"]["prot"] = 1
+    error = error_for(raw)
+    assert error.field == "domains.auth.prot"
+    assert "unknown key" in error.problem and "port" in error.fix
+    assert str(error).startswith("platform.yaml: domains.auth.prot:")
+
+
+def test_unknown_top_level_key(raw):
+    raw["domian"] = {}
+    assert error_for(raw).field == "domian"
+
+
+@pytest.mark.parametrize("field,value", [
+    ("port", "8081"), ("desired_count", True), ("cpu", 1.5), ("environment", ["A=1"]), ("smoke_checks", {}),
+])
+def test_wrong_types(raw, field, value):
+    raw["domains"]["auth"][field] = value
+    error = error_for(raw)
+    assert error.field == f"domains.auth.{field}"
+    assert "expected" in error.problem
+
+
+def test_duplicate_port_on_one_alb(raw):
+    raw["domains"]["order"]["port"] = raw["domains"]["auth"]["port"]
+    error = error_for(raw)
+    assert error.field == "domains.order.port"
+    assert "already used by domains.auth.port" in error.problem
+
+
+def test_test_port_clashing_with_another_domains_port(raw):
+    raw["domains"]["payment"]["test_port"] = raw["domains"]["auth"]["port"]
+    assert "already used" in error_for(raw).problem
+
+
+def test_same_port_on_different_alb_groups_is_fine(raw):
+    raw["domains"]["voice"]["port"] = raw["domains"]["auth"]["port"]
+    parse_config(raw, source="platform.yaml")
+
+
+def test_port_equal_to_test_port(raw):
+    raw["domains"]["auth"]["test_port"] = raw["domains"]["auth"]["port"]
+    assert error_for(raw).field == "domains.auth.test_port"
+
+
+@pytest.mark.parametrize("port", [0, 65536, -1])
+def test_port_out_of_range(raw, port):
+    raw["domains"]["auth"]["port"] = port
+    error = error_for(raw)
+    assert error.field == "domains.auth.port" and "1..65535" in error.problem
+
+
+def test_too_many_domains_for_one_alb(raw):
+    for index in range(25):
+        raw["domains"][f"extra{index}"] = {"alb_group": "internal", "port": 10000 + index,
+                                           "test_port": 20000 + index, "image": "repo/app:1"}
+    error = error_for(raw)
+    assert error.field == "alb_groups.internal"
+    assert "50" in error.problem and "another ALB group" in error.fix
+
+
+def test_drain_shorter_than_max_session(raw):
+    raw["domains"]["voice"]["drain"] = {"deregistration_delay_seconds": 900}
+    error = error_for(raw)
+    assert error.field == "domains.voice.drain.deregistration_delay_seconds"
+    assert "cut live sessions" in error.problem and "1800" in error.fix
+
+
+def test_termination_wait_shorter_than_max_session(raw):
+    raw["domains"]["voice"]["drain"] = {"termination_wait_minutes": 10}
+    assert error_for(raw).field == "domains.voice.drain.termination_wait_minutes"
+
+
+def test_idle_timeout_too_short_for_websocket_sessions(raw):
+    raw["alb_groups"]["realtime"]["idle_timeout_seconds"] = 60
+    error = error_for(raw)
+    assert error.field == "alb_groups.realtime.idle_timeout_seconds" and "voice" in error.fix
+
+
+@pytest.mark.parametrize("name", ["Auth", "a", "1auth", "auth_", "auth-", "averyveryverylongname"])
+def test_invalid_domain_names(raw, name):
+    raw["domains"][name] = raw["domains"].pop("auth")
+    error = error_for(raw)
+    assert error.field == f"domains.{name}" and "AWS resource names" in error.problem
+
+
+def test_invalid_platform_name(raw):
+    raw["platform"]["name"] = "Blue_Green"
+    assert error_for(raw).field == "platform.name"
+
+
+def test_unknown_alb_group(raw):
+    raw["domains"]["auth"]["alb_group"] = "nope"
+    assert "unknown ALB group" in error_for(raw).problem
+
+
+def test_approval_expiry_must_stay_below_an_hour(raw):
+    raw["domains"]["order"]["approval"]["expiry_minutes"] = 60
+    error = error_for(raw)
+    assert error.field == "domains.order.approval.expiry_minutes" and "60-minute" in error.problem
+
+
+def test_required_approval_needs_approvers(raw):
+    raw["domains"]["order"]["approval"]["approvers"] = {}
+    assert "nobody may approve" in error_for(raw).problem
+
+
+def test_image_needs_tag_or_digest(raw):
+    raw["domains"]["auth"]["image"] = "public.ecr.aws/nginx/nginx"
+    assert error_for(raw).field == "domains.auth.image"
+
+
+def test_fargate_cpu_memory_combination(raw):
+    raw["domains"]["auth"]["memory_mib"] = 4096
+    assert error_for(raw).field == "domains.auth.memory_mib"
+
+
+def test_https_group_needs_certificate(raw):
+    raw["alb_groups"]["internal"]["protocol"] = "HTTPS"
+    assert error_for(raw).field == "alb_groups.internal.certificate_arn"
+
+
+def test_tls_example_uses_https():
+    config = load_config(str(REPO_ROOT / "config" / "examples" / "tls.yaml"))
+    assert config.alb_groups["tls"].protocol is ListenerProtocol.HTTPS
+
+
+@pytest.mark.parametrize("traffic,field", [
+    ({"style": "canary", "percentage": 0, "interval_minutes": 5}, "percentage"),
+    ({"style": "canary", "percentage": 100, "interval_minutes": 5}, "percentage"),
+    ({"style": "linear", "percentage": 10, "interval_minutes": 0}, "interval_minutes"),
+    ({"style": "linear", "percentage": 10, "interval_minutes": 2881}, "interval_minutes"),
+    ({"style": "blue-ish"}, "style"),
+])
+def test_traffic_values_outside_codedeploy_ranges(raw, traffic, field):
+    raw["domains"]["auth"]["traffic"] = traffic
+    assert error_for(raw).field == f"domains.auth.traffic.{field}"
+
+
+def test_more_than_ten_alarms(raw):
+    raw["domains"]["payment"]["alarms"]["custom"] = [
+        {"name": f"metric-{i}", "namespace": "Payments", "metric": f"M{i}", "threshold": 1} for i in range(8)]
+    error = error_for(raw)
+    assert "10 alarms per deployment group" in error.problem
+
+
+def test_websocket_check_on_http_domain(raw):
+    raw["domains"]["auth"]["smoke_checks"] = [{"name": "ws", "kind": "websocket", "path": "/ws"}]
+    assert error_for(raw).field == "domains.auth.smoke_checks[0].kind"
+
+
+def test_errors_change_nothing(raw):
+    import copy
+
+    before = copy.deepcopy(raw)
+    raw["domains"]["auth"]["port"] = 0
+    with pytest.raises(ConfigError):
+        parse_config(raw, source="x")
+    raw["domains"]["auth"]["port"] = before["domains"]["auth"]["port"]
+    assert raw == before

@@ -1,0 +1,19 @@
+"""Suite-wide settings: never reach real AWS, keep jsii quiet, make the repo root importable."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+for key, value in {
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECURITY_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-west-1", "AWS_EC2_METADATA_DISABLED": "true",
+    "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20,22",
+    "JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION": "1",
+}.items():
+    os.environ.setdefault(key, value)
+os.environ.pop("AWS_PROFILE", None)

@@ -1,0 +1,61 @@
+"""A throwaway CDK app outside the repository imports the library and synthesizes one domain."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+APP = textwrap.dedent('''
+    import aws_cdk as cdk
+    from bluegreen.config.loader import parse_config
+    from stacks_free_app import build
+
+    app = cdk.App(outdir="out")
+    build(app)
+    app.synth()
+''')
+
+BUILD = textwrap.dedent('''
+    import aws_cdk as cdk
+    from bluegreen.alb_group import AlbGroup
+    from bluegreen.config.loader import parse_config
+    from bluegreen.domain_service import DomainService
+    from bluegreen.handles import PlatformHandles
+    from bluegreen.platform_foundation import PlatformFoundation
+
+    RAW = {"platform": {"name": "elsewhere"}, "alb_groups": {"internal": {}},
+           "domains": {"cart": {"alb_group": "internal", "port": 8090, "test_port": 9090,
+                                "image": "repo/cart:1.0"}}}
+
+    def build(app):
+        config = parse_config(RAW, source="inline")
+        spec = config.domains[0]
+        stack = cdk.Stack(app, "Elsewhere", env=cdk.Environment(region="eu-west-1"))
+        foundation = PlatformFoundation(stack, "F", platform_name="elsewhere", vpc_cidr="10.1.0.0/16",
+                                        hosted_zone=config.platform.hosted_zone)
+        group = AlbGroup(stack, "G", platform_name="elsewhere", spec=config.alb_groups["internal"],
+                         vpc=foundation.vpc, access_log_bucket=foundation.access_log_bucket)
+        handles = PlatformHandles(platform_name="elsewhere", vpc=foundation.vpc, vpc_cidr="10.1.0.0/16",
+                                  client_cidrs=(), cluster=foundation.cluster, zone=foundation.zone,
+                                  zone_name=config.platform.hosted_zone.name, logs_key=foundation.logs_key,
+                                  load_balancers={("internal", 0): group.handles[0]})
+        DomainService(stack, "Cart", spec=spec, platform=handles)
+''')
+
+
+def test_library_synthesizes_from_an_unrelated_directory(tmp_path):
+    (tmp_path / "app.py").write_text(APP)
+    (tmp_path / "stacks_free_app.py").write_text(BUILD)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "app.py"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    template = json.loads((tmp_path / "out" / "Elsewhere.template.json").read_text())
+    types = {r["Type"] for r in template["Resources"].values()}
+    assert {"AWS::ECS::Service", "AWS::CodeDeploy::DeploymentGroup", "Custom::CodeDeployBlueGreenDeployment"} <= types
+    # Every asset the stack needs was staged into the outdir, whatever the working directory.
+    assets = json.loads((tmp_path / "out" / "Elsewhere.assets.json").read_text())["files"]
+    for asset in assets.values():
+        assert (tmp_path / "out" / asset["source"]["path"]).exists()
