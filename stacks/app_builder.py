@@ -31,7 +31,8 @@ def build_app(config: PlatformConfig, *, app: cdk.App | None = None, nag: bool =
         config_name = spec.traffic.config_name(config.platform.name)
         stack = DomainServiceStack(app, stack_name(config.platform.name, f"Domain-{spec.name}"), spec=spec,
                                    platform=platform.handles,
-                                   deployment_config=platform.deployment_configs.by_name.get(config_name), env=env)
+                                   deployment_config=platform.deployment_configs.by_name.get(config_name),
+                                   feature_flags=config.flags_for(spec.name), env=env)
         domains[spec.name] = stack
     cdk.Tags.of(app).add("platform", config.platform.name)
     if nag:

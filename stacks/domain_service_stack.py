@@ -6,12 +6,15 @@ from aws_cdk import aws_codedeploy as codedeploy
 from constructs import Construct
 
 from bluegreen.config.model import DomainSpec
+from bluegreen.feature_flags import DomainFlagsSpec
 from bluegreen.domain_service import DomainService
 from bluegreen.handles import PlatformHandles
 
 
 class DomainServiceStack(Stack):
     def __init__(self, scope: Construct, id: str, *, spec: DomainSpec, platform: PlatformHandles,
-                 deployment_config: codedeploy.IEcsDeploymentConfig | None = None, **kwargs) -> None:
+                 deployment_config: codedeploy.IEcsDeploymentConfig | None = None,
+                 feature_flags: DomainFlagsSpec | None = None, **kwargs) -> None:
         super().__init__(scope, id, description=f"{platform.platform_name}: {spec.name} domain service", **kwargs)
-        self.domain = DomainService(self, "Domain", spec=spec, platform=platform, deployment_config=deployment_config)
+        self.domain = DomainService(self, "Domain", spec=spec, platform=platform, shard=spec.shard or 0,
+                                    deployment_config=deployment_config, feature_flags=feature_flags)

@@ -49,3 +49,30 @@ INLINE_POLICY_REASON = (
 def acknowledge_inline_policy(scope: IConstruct) -> None:
     """HIPAA IAMNoInlinePolicy on CDK-generated, resource-scoped default policies."""
     acknowledge(scope, Ack("HIPAA.Security-IAMNoInlinePolicy", INLINE_POLICY_REASON))
+
+
+def nag_arn(scope: IConstruct, service: str, resource: str) -> str:
+    """Render an ARN the way cdk-nag prints it in granular IAM5 findings (unresolved parts as <AWS::...>)."""
+    from aws_cdk import Stack, Token
+
+    stack = Stack.of(scope)
+
+    def part(value: str, pseudo: str) -> str:
+        return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
+
+    return (f"arn:{part(stack.partition, 'Partition')}:{service}:{part(stack.region, 'Region')}:"
+            f"{part(stack.account, 'AccountId')}:{resource}")
+
+
+def acknowledge_wildcards(scope: IConstruct, *grants: tuple[str, str, str]) -> None:
+    """IAM5 acknowledgments for (service, resource-with-wildcard, reason) grants, rendered as cdk-nag reports them."""
+    acknowledge(scope, *[Ack(f"AwsSolutions-IAM5[Resource::{nag_arn(scope, service, resource)}]", reason)
+                         for service, resource, reason in grants])
+
+
+def logical_ref(construct: IConstruct, attribute: str) -> str:
+    """`<LogicalId.Attribute>` as cdk-nag prints a Fn::GetAtt inside a finding id."""
+    from aws_cdk import Stack
+
+    default_child = construct.node.default_child or construct
+    return f"<{Stack.of(construct).get_logical_id(default_child)}.{attribute}>"

@@ -27,6 +27,7 @@ from constructs import Construct
 from bluegreen.compliance import Ack, acknowledge, acknowledge_inline_policy
 from bluegreen.config.model import DomainSpec, ListenerProtocol
 from bluegreen.deployment_trigger import DeploymentTrigger
+from bluegreen.feature_flags import DomainFlagsSpec, FeatureFlags, add_appconfig_agent_sidecar
 from bluegreen.handles import PlatformHandles
 from bluegreen.rollback_alarms import RollbackAlarms
 
@@ -42,11 +43,13 @@ class DomainService(Construct):
 
     Attributes: `repository`, `task_definition`, `app_container`, `service`, `blue_target_group`,
     `green_target_group`, `prod_listener`, `test_listener`, `application`, `deployment_group`,
-    `rollback_alarms`, `record`, `endpoint`, `test_endpoint`, `metadata_parameter`.
+    `rollback_alarms`, `feature_flags`, `agent_container`, `record`, `endpoint`, `test_endpoint`,
+    `metadata_parameter`.
     """
 
     def __init__(self, scope: Construct, id: str, *, spec: DomainSpec, platform: PlatformHandles,
                  shard: int = 0, deployment_config: codedeploy.IEcsDeploymentConfig | None = None,
+                 feature_flags: DomainFlagsSpec | None = None,
                  extra_environment: Mapping[str, str] | None = None) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
@@ -148,6 +151,16 @@ class DomainService(Construct):
                                               blue=self.blue_target_group, green=self.green_target_group,
                                               load_balancer_full_name=lb.load_balancer.load_balancer_full_name)
 
+        # --- feature flags: AppConfig + agent sidecar, rolled back on the same alarms ---
+        flags_spec = feature_flags or DomainFlagsSpec()
+        self.feature_flags = FeatureFlags(
+            self, "FeatureFlags", application_name=name, environment_name="live", spec=flags_spec,
+            rollback_alarms=self.rollback_alarms.alarms,
+            deployment_strategy=platform.flag_strategies.get(flags_spec.rollout))
+        self.agent_container = add_appconfig_agent_sidecar(
+            task_definition=self.task_definition, app_container=self.app_container, flags=self.feature_flags,
+            log_group=log_group)
+
         # --- CodeDeploy ---
         self.application = codedeploy.EcsApplication(self, "Application", application_name=name)
         role = iam.Role(self, "CodeDeployRole", assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"),
@@ -218,6 +231,10 @@ class DomainService(Construct):
             "drain": {"policy": spec.drain.name, "deregistrationDelaySeconds": spec.drain.deregistration_delay_seconds,
                       "terminationWaitMinutes": spec.drain.termination_wait_minutes,
                       "maxSessionSeconds": spec.max_session_seconds},
+            "featureFlags": {"application": self.feature_flags.application_id,
+                             "environment": self.feature_flags.environment_id,
+                             "profile": self.feature_flags.configuration_profile_id,
+                             "agentPath": self.feature_flags.agent_path},
             "traffic": {"style": spec.traffic.style, "deploymentConfig": spec.traffic.config_name(platform.platform_name)},
         }
         self.metadata_parameter = ssm.StringParameter(

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from aws_cdk import aws_appconfig as appconfig
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -37,6 +38,8 @@ class PlatformHandles:
     # CodeDeploy lifecycle event name -> hook function ARN (named CodeDeployHook_*).
     hook_function_arns: Mapping[str, str] = field(default_factory=dict)
     audit_table_name: str | None = None
+    # Shared AppConfig deployment strategies keyed by rollout spec (AppConfig allows 20 per account/region).
+    flag_strategies: Mapping[object, appconfig.IDeploymentStrategy] = field(default_factory=dict)
 
     @property
     def ssm_prefix(self) -> str:

@@ -121,13 +121,37 @@ def test_port_out_of_range(raw, port):
     assert error.field == "domains.auth.port" and "1..65535" in error.problem
 
 
-def test_too_many_domains_for_one_alb(raw):
-    for index in range(25):
-        raw["domains"][f"extra{index}"] = {"alb_group": "internal", "port": 10000 + index,
+def _add_domains(raw: dict, count: int, group: str = "internal") -> None:
+    for index in range(count):
+        raw["domains"][f"extra{index}"] = {"alb_group": group, "port": 10000 + index,
                                            "test_port": 20000 + index, "image": "repo/app:1"}
+
+
+def test_domains_beyond_one_albs_listener_quota_go_to_a_second_load_balancer(raw):
+    _add_domains(raw, 25)  # 3 default internal domains + 25 = 28 > 25 per ALB
+    config = parse_config(raw, source="platform.yaml")
+    shards = {d.name: d.shard for d in config.domains if d.alb_group == "internal"}
+    assert sum(1 for s in shards.values() if s == 0) == 25
+    assert [n for n, s in shards.items() if s == 1] == ["extra22", "extra23", "extra24"]
+    assert config.shards("internal") == 2 and config.shards("realtime") == 1
+
+
+def test_adding_a_domain_never_moves_existing_ones(raw):
+    _add_domains(raw, 30)
+    before = {d.name: d.shard for d in parse_config(raw, source="x").domains}
+    raw["domains"]["newcomer"] = {"alb_group": "internal", "port": 30000, "test_port": 30001, "image": "r/n:1"}
+    after = {d.name: d.shard for d in parse_config(raw, source="x").domains}
+    assert {k: after[k] for k in before} == before
+
+
+def test_pinned_shard_is_respected_and_bounded(raw):
+    raw["domains"]["auth"]["shard"] = 3
+    assert parse_config(raw, source="x").domain("auth").shard == 3
+    _add_domains(raw, 26)
+    for index in range(26):
+        raw["domains"][f"extra{index}"]["shard"] = 1
     error = error_for(raw)
-    assert error.field == "alb_groups.internal"
-    assert "50" in error.problem and "another ALB group" in error.fix
+    assert error.field.endswith(".shard") and "25" in error.problem
 
 
 def test_drain_shorter_than_max_session(raw):

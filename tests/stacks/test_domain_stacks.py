@@ -224,3 +224,40 @@ def test_list_shows_platform_and_each_domain(default_app):
     assert sorted(default_app.templates) == [
         "Bluegreen-Domain-auth", "Bluegreen-Domain-order", "Bluegreen-Domain-payment", "Bluegreen-Domain-voice",
         "Bluegreen-Platform"]
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_hooks_in_the_appspec_follow_the_domain_config(templates, specs, domain):
+    (trigger,) = resources_of_type(templates[domain].to_json(), "Custom::CodeDeployBlueGreenDeployment").values()
+    rendered = json.dumps(trigger["Properties"]["Update"])
+    assert ("AfterAllowTestTraffic" in rendered) == bool(specs[domain].smoke_checks)
+    assert ("BeforeAllowTraffic" in rendered) == specs[domain].approval.required
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_appconfig_agent_sidecar_and_scoped_permissions(templates, domain):
+    template = templates[domain]
+    props = only(template, "AWS::ECS::TaskDefinition")
+    containers = {c["Name"]: c for c in props["ContainerDefinitions"]}
+    agent = containers["appconfig-agent"]
+    assert agent["Image"].startswith("public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.")
+    assert agent["Essential"] is False and "HealthCheck" in agent
+    app_env = {e["Name"] for e in containers["app"]["Environment"]}
+    assert "FEATURE_FLAGS_URL" in app_env
+    assert {"Condition": "HEALTHY", "ContainerName": "appconfig-agent"} in containers["app"]["DependsOn"]
+    flag_statements = [s for p in resources_of_type(template.to_json(), "AWS::IAM::Policy").values()
+                       for s in p["Properties"]["PolicyDocument"]["Statement"] if "appconfig:" in json.dumps(s)]
+    assert len(flag_statements) == 1
+    assert sorted(flag_statements[0]["Action"]) == ["appconfig:GetLatestConfiguration",
+                                                    "appconfig:StartConfigurationSession"]
+
+
+def test_flags_declared_in_config_are_hosted_exactly(templates):
+    content = Capture()
+    templates["order"].has_resource_properties("AWS::AppConfig::HostedConfigurationVersion", {"Content": content})
+    document = json.loads(content.as_string())
+    assert set(document["flags"]) == {"one_page_checkout", "order_history_v2"}
+    assert document["values"]["order_history_v2"] == {"enabled": True}
+    variants = document["values"]["one_page_checkout"]["_variants"]
+    assert '(eq $userId "customer-1001")' in variants[0]["rule"] and variants[0]["enabled"] is True
+    assert variants[-1]["enabled"] is False

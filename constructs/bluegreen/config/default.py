@@ -79,4 +79,20 @@ DEFAULT_CONFIG: dict = {
             ],
         },
     },
+    "feature_flags": {
+        "order": {
+            "flags": [
+                {"key": "one_page_checkout", "description": "One-page checkout, first for two pilot customers",
+                 "default": False, "enabled_for_users": ["customer-1001", "customer-1002"],
+                 "attributes": {"max_items": 50}},
+                {"key": "order_history_v2", "description": "New order history page", "default": True},
+            ],
+        },
+        "voice": {
+            "rollout": {"growth_type": "EXPONENTIAL", "duration_minutes": 20, "growth_factor": 10,
+                        "final_bake_minutes": 15},
+            "flags": [{"key": "noise_suppression", "description": "Server-side noise suppression",
+                       "default": False, "enabled_for_users": ["agent-7"]}],
+        },
+    },
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,7 @@ def parse_config(raw: object, *, source: str) -> PlatformConfig:
         raise ConfigError(source=source, field="domains", problem="no domains declared",
                           fix="declare at least one domain under `domains:`")
     _check_ports(domains, groups, source)
+    domains = _assign_shards(domains, source)
     _check_idle_timeouts(domains, groups, source)
     feature_flags = _parse_feature_flags(dict(flags_raw), source=source, domains=domains)
     return PlatformConfig(source=source, platform=platform, alb_groups=groups, domains=domains,
@@ -359,21 +361,41 @@ def _parse_smoke(parent: Section, index: int, raw: Any, protocol: Protocol) -> S
 
 
 def _check_ports(domains: tuple[DomainSpec, ...], groups: dict[str, AlbGroupSpec], source: str) -> None:
+    """Ports are unique per ALB group (not just per load balancer), so sharding never forces a port change."""
     for group in groups:
-        members = [d for d in domains if d.alb_group == group]
-        if len(members) > MAX_DOMAINS_PER_ALB:
-            raise ConfigError(source=source, field=f"alb_groups.{group}",
-                              problem=f"{len(members)} domains need {2 * len(members)} listeners; one ALB allows 50 "
-                                      f"(prod + test per domain => {MAX_DOMAINS_PER_ALB} domains)",
-                              fix="move some domains to another ALB group")
         seen: dict[int, str] = {}
-        for domain in members:
+        for domain in (d for d in domains if d.alb_group == group):
             for key, port in (("port", domain.port), ("test_port", domain.test_port)):
                 if port in seen:
                     raise ConfigError(source=source, field=f"domains.{domain.name}.{key}",
                                       problem=f"port {port} is already used by {seen[port]} on ALB group {group}",
                                       fix="pick a port no other domain of this ALB group uses")
                 seen[port] = f"domains.{domain.name}.{key}"
+
+
+def _assign_shards(domains: tuple[DomainSpec, ...], source: str) -> tuple[DomainSpec, ...]:
+    """Place domains on load balancers of their group: pinned shards first, then config order fills the
+    lowest shard with room. Appending a domain never moves an existing one; pin with `shard` to be explicit."""
+    used: dict[tuple[str, int], int] = {}
+    for domain in domains:
+        if domain.shard is not None:
+            key = (domain.alb_group, domain.shard)
+            used[key] = used.get(key, 0) + 1
+            if used[key] > MAX_DOMAINS_PER_ALB:
+                raise ConfigError(source=source, field=f"domains.{domain.name}.shard",
+                                  problem=f"shard {domain.shard} of ALB group {domain.alb_group} would hold more than "
+                                          f"{MAX_DOMAINS_PER_ALB} domains (50 listeners: prod + test per domain)",
+                                  fix="pin this domain to another shard or remove `shard` to place it automatically")
+    placed = []
+    for domain in domains:
+        if domain.shard is None:
+            shard = 0
+            while used.get((domain.alb_group, shard), 0) >= MAX_DOMAINS_PER_ALB:
+                shard += 1
+            used[(domain.alb_group, shard)] = used.get((domain.alb_group, shard), 0) + 1
+            domain = replace(domain, shard=shard)
+        placed.append(domain)
+    return tuple(placed)
 
 
 def _check_idle_timeouts(domains: tuple[DomainSpec, ...], groups: dict[str, AlbGroupSpec], source: str) -> None:

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:
+    from bluegreen.feature_flags.spec import DomainFlagsSpec
 
 from bluegreen.drain import DrainPolicy
 from bluegreen.traffic import TrafficShift
@@ -145,6 +148,7 @@ class DomainSpec:
     alarms: RollbackAlarmsSpec = RollbackAlarmsSpec()
     smoke_checks: tuple[SmokeCheckSpec, ...] = ()
     stickiness_seconds: int = 3600
+    # Which load balancer of the ALB group (0-based); pinned in config or assigned by the loader.
     shard: int | None = None
 
 
@@ -183,13 +187,23 @@ class PlatformConfig:
     platform: PlatformSpec
     alb_groups: Mapping[str, AlbGroupSpec]
     domains: tuple[DomainSpec, ...]
-    feature_flags: Mapping[str, object] = field(default_factory=dict)
+    feature_flags: Mapping[str, "DomainFlagsSpec"] = field(default_factory=dict)
+
+    def flags_for(self, domain: str) -> "DomainFlagsSpec":
+        from bluegreen.feature_flags.spec import DomainFlagsSpec
+
+        return self.feature_flags.get(domain) or DomainFlagsSpec()
 
     def domain(self, name: str) -> DomainSpec:
         for spec in self.domains:
             if spec.name == name:
                 return spec
         raise KeyError(name)
+
+    def shards(self, group: str) -> int:
+        """How many load balancers the group needs (0 when no domain uses it)."""
+        return max((d.shard or 0) + 1 for d in self.domains if d.alb_group == group) \
+            if any(d.alb_group == group for d in self.domains) else 0
 
     @property
     def uses_tls(self) -> bool:

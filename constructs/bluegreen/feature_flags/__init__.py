@@ -27,9 +27,10 @@ if TYPE_CHECKING:
         add_appconfig_agent_sidecar,
     )
 
-_LAZY = {"FeatureFlags", "add_appconfig_agent_sidecar", "DEFAULT_AGENT_IMAGE", "AGENT_CONTAINER_NAME"}
+_LAZY = {"FeatureFlags", "add_appconfig_agent_sidecar", "flag_rollout_strategy", "DEFAULT_AGENT_IMAGE", "AGENT_CONTAINER_NAME"}
 
 __all__ = [
+    "flag_rollout_strategy",
     "AGENT_CONTAINER_NAME",
     "DEFAULT_AGENT_IMAGE",
     "DomainFlagsSpec",

@@ -254,6 +254,12 @@ class FeatureFlagSpec:
             raise _as_value_error(invalid) from None
         object.__setattr__(self, "attributes", MappingProxyType(checked))
 
+    def __copy__(self) -> "FeatureFlagSpec":
+        return self  # immutable: copies may share (a mappingproxy cannot be deep-copied)
+
+    def __deepcopy__(self, memo: dict[int, object]) -> "FeatureFlagSpec":
+        return self
+
 
 @dataclass(frozen=True)
 class FlagRolloutSpec:

@@ -73,12 +73,15 @@ class FlagClient:
         self._lock = threading.Lock()
         self._cache: OrderedDict[str | None, tuple[float, dict[str, Any]]] = OrderedDict()
         self._down_until = 0.0
-        parts = urlsplit(self.url) if self.url else None
-        self._target = None
-        if parts and parts.scheme == "http" and parts.hostname:
-            path = parts.path or "/"
-            self._target = (parts.hostname, parts.port or 80, f"{path}?{parts.query}" if parts.query else path)
-        elif self.url:
+        self._target: tuple[str, int, str] | None = None
+        try:
+            parts = urlsplit(self.url)
+            if parts.scheme == "http" and parts.hostname:
+                path = parts.path or "/"
+                self._target = (parts.hostname, parts.port or 80, f"{path}?{parts.query}" if parts.query else path)
+        except ValueError:  # e.g. a non-numeric port
+            pass
+        if self.url and self._target is None:
             _log.warning("feature flags disabled: %s=%r is not an http:// URL", ENV_URL, self.url)
 
     # -- public API ---------------------------------------------------------------------------
@@ -93,11 +96,17 @@ class FlagClient:
 
     def attributes(self, flag_key: str, user_id: str | None = None,
                    default: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """The flag's attribute values (without `enabled`/`_variant`), or a copy of `default`."""
+        """The flag's attribute values over `default` (which also stands in when nothing is known).
+
+        AppConfig returns attributes only for a flag that is on, so an off flag gives `default`.
+        `enabled` and the agent's `_variant` marker are not attributes.
+        """
+        result = dict(default or {})
         flag = self._flag(flag_key, user_id)
-        if flag is None or not isinstance(flag.get("enabled"), bool):
-            return dict(default or {})
-        return {name: value for name, value in flag.items() if name != "enabled" and not name.startswith("_")}
+        if flag is not None and isinstance(flag.get("enabled"), bool):
+            result.update((name, value) for name, value in flag.items()
+                          if name != "enabled" and not name.startswith("_"))
+        return result
 
     def all_flags(self, user_id: str | None = None) -> dict[str, Any] | None:
         """Every evaluated flag for this user, or None when the agent cannot answer."""
@@ -114,6 +123,8 @@ class FlagClient:
     # -- internals ----------------------------------------------------------------------------
 
     def _flag(self, flag_key: str, user_id: str | None) -> dict[str, Any] | None:
+        if not isinstance(flag_key, str):
+            return None
         try:
             flags = self._fetch_cached(user_id)
         except _Unavailable:

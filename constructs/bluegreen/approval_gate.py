@@ -1,0 +1,171 @@
+"""Human approval at BeforeAllowTraffic: Slack message, API Gateway callback, expiry, audit trail.
+
+CodeDeploy stays the single control plane: the request hook records PENDING and posts to Slack;
+the callback (API Gateway -> Lambda) verifies Slack's signature and answers the lifecycle hook;
+an EventBridge Scheduler one-shot schedule expires unanswered requests before CodeDeploy's 1-hour limit.
+"""
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_scheduler as scheduler
+from constructs import Construct
+
+from bluegreen.audit_table import DeploymentAuditTable
+from bluegreen.compliance import Ack, acknowledge, acknowledge_inline_policy, acknowledge_wildcards, logical_ref
+from bluegreen.lambda_support import PlatformFunction
+from bluegreen.slack_secrets import SlackSecrets
+
+CALLBACK_PATH = ("slack", "interactions")
+
+
+def hook_function_name(platform_name: str, purpose: str) -> str:
+    """AWSCodeDeployRoleForECSLimited may only invoke functions named CodeDeployHook_*."""
+    return f"CodeDeployHook_{platform_name}_{purpose}"
+
+
+class ApprovalGate(Construct):
+    """Attributes: `request_function` (the BeforeAllowTraffic hook), `callback_function`, `expiry_function`,
+    `api`, `callback_url`, `secrets`, `schedule_group`."""
+
+    def __init__(self, scope: Construct, id: str, *, platform_name: str, audit: DeploymentAuditTable,
+                 layer: lambda_.ILayerVersion, logs_key: kms.IKey, vpc: ec2.IVpc,
+                 security_group: ec2.ISecurityGroup, throttle_rate_per_second: int = 10,
+                 throttle_burst: int = 20) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        self.secrets = SlackSecrets(self, "SlackSecrets", platform_name=platform_name)
+        self.schedule_group = scheduler.CfnScheduleGroup(self, "ExpirySchedules", name=f"{platform_name}-approvals")
+        common_env = {"PLATFORM_NAME": platform_name, "SSM_PREFIX": f"/{platform_name}",
+                      "AUDIT_TABLE": audit.table.table_name,
+                      "SLACK_BOT_TOKEN_SECRET_ARN": self.secrets.bot_token.secret_arn}
+
+        def function(construct_id: str, name: str, handler: str, description: str, env: dict[str, str],
+                     timeout: Duration, unscoped: str = "") -> lambda_.Function:
+            return PlatformFunction(
+                self, construct_id, function_name=name, code_directory="approval", handler=handler,
+                description=description, layer=layer, logs_key=logs_key, vpc=vpc, security_group=security_group,
+                environment={**common_env, **env}, timeout=timeout, unscoped_actions_reason=unscoped).function
+
+        self.expiry_function = function(
+            "Expiry", f"{platform_name}-approval-expiry", "expiry.handler",
+            "Expires unanswered approval requests: records EXPIRED, reports Failed to CodeDeploy", {},
+            Duration.seconds(30))
+        scheduler_role = iam.Role(self, "SchedulerRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
+                                  description=f"{platform_name}: lets one-shot expiry schedules invoke the expiry Lambda")
+        self.expiry_function.grant_invoke(scheduler_role)
+        acknowledge_inline_policy(scheduler_role)
+        acknowledge(scheduler_role, Ack(
+            f"AwsSolutions-IAM5[Resource::{logical_ref(self.expiry_function, 'Arn')}:*]",
+            "CDK grants invoke on the function and its versions/aliases (':*'); only this function is reachable."))
+
+        self.request_function = function(
+            "Request", hook_function_name(platform_name, "approval-request"), "request.handler",
+            "BeforeAllowTraffic hook: records PENDING, posts the Slack approval request, schedules expiry",
+            {"SCHEDULE_GROUP": self.schedule_group.name, "EXPIRY_FUNCTION_ARN": self.expiry_function.function_arn,
+             "SCHEDULER_ROLE_ARN": scheduler_role.role_arn}, Duration.seconds(60),
+            "ecs:DescribeTaskDefinition has no resource-level permissions; it only reads the image being approved.")
+        self.callback_function = function(
+            "Callback", f"{platform_name}-approval-callback", "callback.handler",
+            "Slack interactivity endpoint: verifies the signature, records the decision once, answers CodeDeploy",
+            {"SLACK_SIGNING_SECRET_ARN": self.secrets.signing_secret.secret_arn}, Duration.seconds(10))
+
+        self._grant(stack, platform_name, audit, scheduler_role)
+        self.api = self._api(platform_name, logs_key, throttle_rate_per_second, throttle_burst)
+        self.callback_url = self.api.url_for_path("/" + "/".join(CALLBACK_PATH))
+        CfnOutput(self, "ApprovalCallbackUrl", value=self.callback_url,
+                  description="Slack app > Interactivity & Shortcuts > Request URL")
+
+    def _grant(self, stack: Stack, platform_name: str, audit: DeploymentAuditTable, scheduler_role: iam.Role) -> None:
+        arn = f"arn:{stack.partition}:codedeploy:{stack.region}:{stack.account}"
+        groups = f"{arn}:deploymentgroup:{platform_name}-*/{platform_name}-*"
+        applications = f"{arn}:application:{platform_name}-*"
+        answer_hook = iam.PolicyStatement(actions=["codedeploy:PutLifecycleEventHookExecutionStatus"],
+                                          resources=[groups])
+        read_deployment = iam.PolicyStatement(actions=["codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup"],
+                                              resources=[groups])
+        events = iam.PolicyStatement(actions=["events:PutEvents"], resources=[
+            f"arn:{stack.partition}:events:{stack.region}:{stack.account}:event-bus/default"])
+        groups_reason = ("Scoped to this platform's deployment groups by their naming convention; domains are added "
+                         "without redeploying the platform, so their ARNs cannot be enumerated here.")
+        for fn in (self.request_function, self.callback_function, self.expiry_function):
+            audit.grant_items(fn)
+            self.secrets.bot_token.grant_read(fn)
+            fn.add_to_role_policy(answer_hook)
+            fn.add_to_role_policy(read_deployment)
+            fn.add_to_role_policy(events)
+            acknowledge_wildcards(fn, ("codedeploy", f"deploymentgroup:{platform_name}-*/{platform_name}-*",
+                                       groups_reason))
+        self.secrets.signing_secret.grant_read(self.callback_function)
+        request = self.request_function
+        request.add_to_role_policy(iam.PolicyStatement(
+            actions=["codedeploy:ListDeployments", "codedeploy:GetApplicationRevision"],
+            resources=[groups, applications]))
+        request.add_to_role_policy(iam.PolicyStatement(
+            actions=["ssm:GetParameter"],
+            resources=[f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:parameter/{platform_name}/*"]))
+        request.add_to_role_policy(iam.PolicyStatement(actions=["ecs:DescribeTaskDefinition"], resources=["*"]))
+        request.add_to_role_policy(iam.PolicyStatement(
+            actions=["scheduler:CreateSchedule"],
+            resources=[f"arn:{stack.partition}:scheduler:{stack.region}:{stack.account}:schedule/"
+                       f"{platform_name}-approvals/*"]))
+        request.add_to_role_policy(iam.PolicyStatement(actions=["iam:PassRole"], resources=[scheduler_role.role_arn]))
+        acknowledge_wildcards(
+            request,
+            ("codedeploy", f"application:{platform_name}-*",
+             "Lists in-flight deployments of this platform's applications (named by convention) for the message."),
+            ("ssm", f"parameter/{platform_name}/*",
+             "Reads the published per-domain deployment metadata under the platform's SSM prefix."),
+            ("scheduler", f"schedule/{platform_name}-approvals/*",
+             "Creates one-shot expiry schedules, one per approval request, only in the platform's schedule group."))
+
+    def _api(self, platform_name: str, logs_key: kms.IKey, rate: int, burst: int) -> apigw.RestApi:
+        access_logs = logs.LogGroup(self, "ApiAccessLogs", retention=logs.RetentionDays.ONE_YEAR,
+                                    encryption_key=logs_key, removal_policy=RemovalPolicy.RETAIN)
+        api = apigw.RestApi(
+            self, "Api", rest_api_name=f"{platform_name}-approvals",
+            description="Slack interactivity endpoint for deployment approvals",
+            endpoint_types=[apigw.EndpointType.REGIONAL], cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name="v1", tracing_enabled=True, logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False, metrics_enabled=True,
+                throttling_rate_limit=rate, throttling_burst_limit=burst,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=False)))
+        validator = api.add_request_validator("RequireSlackHeaders", validate_request_parameters=True,
+                                              validate_request_body=True)
+        resource = api.root
+        for part in CALLBACK_PATH:
+            resource = resource.add_resource(part)
+        resource.add_method(
+            "POST", apigw.LambdaIntegration(self.callback_function, proxy=True),
+            authorization_type=apigw.AuthorizationType.NONE, request_validator=validator,
+            request_parameters={"method.request.header.X-Slack-Signature": True,
+                                "method.request.header.X-Slack-Request-Timestamp": True})
+        reason_auth = ("Slack cannot sign requests with IAM or Cognito; every request is authenticated by Slack's "
+                       "HMAC-SHA256 signature (5-minute window, constant-time compare) in the callback Lambda, and "
+                       "requests without the signature headers are rejected by the gateway's validator.")
+        acknowledge(api, Ack("AwsSolutions-APIG4", reason_auth), Ack("AwsSolutions-COG4", reason_auth),
+                    Ack("AwsSolutions-APIG3",
+                        "Stage throttling bounds the request rate and every body is signature-checked before use; "
+                        "production fronting by an organisation WAF web ACL is attached outside this stack."),
+                    Ack("HIPAA.Security-APIGWCacheEnabledAndEncrypted",
+                        "Every Slack click is a unique signed POST that must reach the Lambda; a cache would either "
+                        "never hit or replay decisions. No response is cached, so nothing is stored to encrypt."),
+                    Ack("HIPAA.Security-APIGWSSLEnabled",
+                        "The only integration is a Lambda proxy invoked through AWS's signed API, not an HTTP backend "
+                        "that could verify an API Gateway client certificate; clients reach the API over TLS only."),
+                    Ack("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                        "AmazonAPIGatewayPushToCloudWatchLogs]",
+                        "API Gateway's account-level logging role needs exactly this AWS-managed policy."))
+        return api
+
+

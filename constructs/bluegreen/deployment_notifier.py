@@ -1,0 +1,72 @@
+"""Deployment timeline: CodeDeploy state changes and approval/smoke events -> one Slack thread per deployment."""
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from bluegreen.audit_table import DeploymentAuditTable
+from bluegreen.compliance import acknowledge_wildcards
+from bluegreen.lambda_support import PlatformFunction
+
+PLATFORM_EVENT_SOURCE = "bluegreen.platform"
+
+
+class DeploymentNotifier(Construct):
+    """EventBridge rules + notifier Lambda. Attributes `function`, `codedeploy_rule`, `platform_rule`."""
+
+    def __init__(self, scope: Construct, id: str, *, platform_name: str, audit: DeploymentAuditTable,
+                 bot_token: secretsmanager.ISecret, channel: str | None, layer: lambda_.ILayerVersion,
+                 logs_key: kms.IKey, vpc: ec2.IVpc, security_group: ec2.ISecurityGroup) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        environment = {"PLATFORM_NAME": platform_name, "SSM_PREFIX": f"/{platform_name}",
+                       "AUDIT_TABLE": audit.table.table_name, "SLACK_BOT_TOKEN_SECRET_ARN": bot_token.secret_arn}
+        if channel:
+            environment["NOTIFY_CHANNEL"] = channel
+        self.function = PlatformFunction(
+            self, "Notifier", function_name=f"{platform_name}-deployment-notifier",
+            code_directory="deployment_notifier", handler="handler.handler",
+            description="Posts one threaded Slack timeline per deployment (never fails a deployment)",
+            layer=layer, logs_key=logs_key, vpc=vpc, security_group=security_group,
+            environment=environment, timeout=Duration.seconds(30)).function
+        audit.grant_items(self.function)
+        bot_token.grant_read(self.function)
+        arn = f"arn:{stack.partition}:codedeploy:{stack.region}:{stack.account}"
+        self.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup"],
+            resources=[f"{arn}:deploymentgroup:{platform_name}-*/{platform_name}-*"]))
+        self.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["ssm:GetParameter"],
+            resources=[f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:parameter/{platform_name}/*"]))
+        self.function.add_to_role_policy(iam.PolicyStatement(
+            actions=["cloudwatch:DescribeAlarms"],
+            resources=[f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:{platform_name}-*"]))
+        acknowledge_wildcards(
+            self.function,
+            ("codedeploy", f"deploymentgroup:{platform_name}-*/{platform_name}-*",
+             "Reads this platform's deployments (named by convention) to describe them in the timeline."),
+            ("ssm", f"parameter/{platform_name}/*", "Reads published domain metadata (channel, image) for messages."),
+            ("cloudwatch", f"alarm:{platform_name}-*",
+             "Names the rollback alarm that fired, from this platform's alarms (named by convention)."))
+
+        target = targets.LambdaFunction(self.function, retry_attempts=2, max_event_age=Duration.hours(1))
+        self.codedeploy_rule = events.Rule(
+            self, "CodeDeployStateChanges", description=f"{platform_name}: CodeDeploy deployment state changes",
+            event_pattern=events.EventPattern(
+                source=["aws.codedeploy"], detail_type=["CodeDeploy Deployment State-change Notification"],
+                detail={"application": events.Match.prefix(f"{platform_name}-")}),
+            targets=[target])
+        self.platform_rule = events.Rule(
+            self, "PlatformEvents", description=f"{platform_name}: smoke checks and approval decisions",
+            event_pattern=events.EventPattern(
+                source=[PLATFORM_EVENT_SOURCE],
+                detail_type=["Smoke Checks Completed", "Approval Requested", "Approval Decided"],
+                detail={"platform": [platform_name]}),
+            targets=[target])
