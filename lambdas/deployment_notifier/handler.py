@@ -195,10 +195,10 @@ class _Notifier:
             log.warning("thread claim taken over while posting; replying in the current thread",
                         deployment_id=self.event.deployment_id, orphan_ts=thread_ts)
             current = store.get()
-            if current.get("channel") and current.get("threadTs"):
-                return ("posted" if self._reply(store, current["channel"], current["threadTs"], [line]) == "posted"
-                        else "slack_error"), current["channel"], current["threadTs"]
-            return "lost", None, None
+            channel, thread_ts = current.get("channel"), current.get("threadTs")
+            if not (channel and thread_ts):
+                return "lost", None, None
+            return self._reply(store, channel, thread_ts, [line]), channel, thread_ts
         return self._reply(store, channel, thread_ts, pending + [line]), channel, thread_ts
 
     def _reply(self, store: _store.TimelineStore, channel: str, thread_ts: str, lines: list[str],

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from bgruntime.deployments import parse_description_tokens
+
 CODEDEPLOY_SOURCE = "aws.codedeploy"
 CODEDEPLOY_DETAIL_TYPE = "CodeDeploy Deployment State-change Notification"
 PLATFORM_SOURCE = "bluegreen.platform"
@@ -89,14 +91,7 @@ def domain_from_application(application: Any, platform: str) -> str | None:
 
 def parse_description(description: Any) -> dict[str, str]:
     """`Deploy auth | requester=github:alice image=...:v2 source=bgctl` -> tokens (contracts.md)."""
-    if not isinstance(description, str) or " | " not in description:
-        return {}
-    tokens: dict[str, str] = {}
-    for token in description.rsplit(" | ", 1)[1].split():
-        key, sep, value = token.partition("=")
-        if sep and key and value:
-            tokens[key] = value
-    return tokens
+    return parse_description_tokens(description)
 
 
 def escape(text: Any) -> str:
@@ -268,6 +263,8 @@ def _approval_requested_line(detail: Mapping[str, Any]) -> str:
     expires = detail.get("expiresAt")
     if isinstance(expires, str) and expires:
         line += f" (expires {escape(_short_time(expires))})"
+    if detail.get("slackPosted") is False:
+        line += " — the approval message could not be posted; decide with `bgctl approve|reject`"
     return line
 
 

@@ -21,17 +21,18 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 try:  # package import (tests) or top-level modules (Lambda asset root)
-    from . import _codedeploy, checks as _checks, runner as _runner
+    from . import checks as _checks, runner as _runner
 except ImportError:  # pragma: no cover - exercised in Lambda
-    import _codedeploy  # type: ignore[no-redef]
     import checks as _checks  # type: ignore[no-redef]
     import runner as _runner  # type: ignore[no-redef]
 
+from bgruntime.deployments import report_hook_status
 from bgruntime.log import get_logger
 
 log = get_logger("smoke_tests")
@@ -73,15 +74,34 @@ def default_deps() -> Deps:
                 events=boto3.client("events", config=config), table=table)
 
 
+_DEPS: Deps | None = None
+
+
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    """Lambda entry point (`handler.handler`)."""
+    """Lambda entry point (`handler.handler`). Clients are reused across invocations."""
+    global _DEPS
     started = time.monotonic()
     try:
-        deps = default_deps()
-    except Exception:  # noqa: BLE001 - cannot even build clients: nothing we can report to
-        log.exception("smoke hook could not create AWS clients")
-        return {"status": "Failed", "reported": "ERROR:clients"}
-    return handle(event, context, deps, started=started)
+        if _DEPS is None:
+            _DEPS = default_deps()
+    except Exception:  # noqa: BLE001 - still try to release the hook with Failed
+        log.exception("smoke hook could not create its AWS clients")
+        return _report_failed_without_deps(event)
+    return handle(event, context, _DEPS, started=started)
+
+
+def _report_failed_without_deps(event: Any) -> dict[str, Any]:
+    deployment_id, hook_execution_id = _hook_ids(event)
+    reported = "ERROR:clients"
+    if deployment_id and hook_execution_id:
+        try:
+            import boto3
+
+            reported = report_hook_status(boto3.client("codedeploy"), deployment_id, hook_execution_id, "Failed")
+        except Exception:  # noqa: BLE001
+            log.exception("could not report Failed", deployment_id=deployment_id)
+    return {"deploymentId": deployment_id, "status": "Failed", "reported": reported,
+            "reason": "the smoke hook could not create its AWS clients"}
 
 
 def handle(event: Any, context: Any, deps: Deps, *, env: Mapping[str, str] | None = None,
@@ -105,14 +125,17 @@ def handle(event: Any, context: Any, deps: Deps, *, env: Mapping[str, str] | Non
         outcome = Outcome(passed=False, reason=f"internal error in the smoke hook: {type(exc).__name__}")
 
     status = "Succeeded" if outcome.passed else "Failed"
-    time_left = _remaining_seconds(context) - (deps.clock() - started) if context is None else _remaining_seconds(context)
+    if hasattr(context, "get_remaining_time_in_millis"):
+        time_left = _remaining_seconds(context)
+    else:
+        time_left = DEFAULT_REMAINING_MS / 1000.0 - (deps.clock() - started)
     if time_left >= MIN_TIME_FOR_BOOKKEEPING_S:
         _record(deps, env, deployment_id, outcome, started_at)
         _publish(deps, env, deployment_id, outcome)
     else:
         log.error("too little time left; skipping audit record and event", deployment_id=deployment_id,
                   seconds_left=round(time_left, 2))
-    reported = _codedeploy.report_hook_status(deps.codedeploy, deployment_id, hook_execution_id, status)
+    reported = report_hook_status(deps.codedeploy, deployment_id, hook_execution_id, status)
     log_fn = log.info if reported in ("OK", "LifecycleEventAlreadyCompleted") else log.error
     log_fn("smoke hook reported", deployment_id=deployment_id, domain=outcome.domain, status=status,
            reported=reported, reason=outcome.reason,
@@ -133,7 +156,7 @@ def evaluate(deployment_id: str, deps: Deps, *, env: Mapping[str, str], deadline
     except Exception as exc:  # noqa: BLE001
         return Outcome(False, f"GetDeployment failed: {_error_code(exc)}")
     application = info.get("applicationName")
-    domain = _codedeploy.domain_from_application(application, platform)
+    domain = domain_from_application(application, platform)
     if domain is None:
         return Outcome(False, f"application {application!r} is not a {platform!r} domain (expected '{platform}-<domain>')")
 
@@ -223,6 +246,18 @@ def _publish(deps: Deps, env: Mapping[str, str], deployment_id: str, outcome: Ou
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+_DOMAIN = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+
+
+def domain_from_application(application_name: Any, platform: str) -> str | None:
+    """`bluegreen-auth` -> `auth` for platform `bluegreen`; None when it is not this platform's."""
+    prefix = f"{platform}-"
+    if not isinstance(application_name, str) or not application_name.startswith(prefix):
+        return None
+    domain = application_name[len(prefix):]
+    return domain if _DOMAIN.match(domain) else None
+
+
 def _hook_ids(event: Any) -> tuple[str | None, str | None]:
     if not isinstance(event, dict):
         return None, None

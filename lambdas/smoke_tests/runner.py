@@ -114,7 +114,7 @@ def run_checks(checks: Iterable[SmokeCheck], base_url: str, *, deadline: float,
 def run_check(check: SmokeCheck, target: Target, *, timeout: float, capped: bool = False,
               ssl_context: ssl.SSLContext | None = None) -> CheckResult:
     """Run one check; returns within `timeout` + ABORT_GRACE_SECONDS whatever the server does."""
-    attempt = _Attempt(timeout)
+    attempt = _Attempt(timeout, capped=capped)
     outcome: list[CheckResult] = []
 
     def work() -> None:
@@ -136,12 +136,12 @@ def run_check(check: SmokeCheck, target: Target, *, timeout: float, capped: bool
         worker.join(ABORT_GRACE_SECONDS)
     if outcome and not attempt.aborted:
         return outcome[0]
-    return CheckResult(check.name, False, None, attempt.elapsed_ms(), _timeout_detail(check, timeout, capped))
+    return CheckResult(check.name, False, None, attempt.elapsed_ms(), _timeout_detail(check, attempt))
 
 
-def _timeout_detail(check: SmokeCheck, timeout: float, capped: bool) -> str:
-    if capped:
-        return (f"timed out after {int(timeout * 1000)} ms (cut short by the hook's overall deadline; "
+def _timeout_detail(check: SmokeCheck, attempt: "_Attempt") -> str:
+    if attempt.capped:
+        return (f"timed out after {int(attempt.timeout * 1000)} ms (cut short by the hook's overall deadline; "
                 f"budget {check.latency_budget_ms} ms)")
     return f"timed out after {check.latency_budget_ms} ms (latency budget)"
 
@@ -149,7 +149,9 @@ def _timeout_detail(check: SmokeCheck, timeout: float, capped: bool) -> str:
 class _Attempt:
     """Per-check clock and abort switch: `abort()` shuts the socket down so blocked I/O returns."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, *, capped: bool = False) -> None:
+        self.timeout = timeout
+        self.capped = capped
         self.started = time.monotonic()
         self.ends = self.started + timeout
         self.aborted = False
@@ -200,8 +202,8 @@ def _shutdown(sock: socket.socket) -> None:
 
 def _failure(check: SmokeCheck, attempt: _Attempt, exc: BaseException) -> CheckResult:
     elapsed = attempt.elapsed_ms()
-    if isinstance(exc, (TimeoutError, socket.timeout)):
-        detail = f"timed out after {elapsed} ms (budget {check.latency_budget_ms} ms)"
+    if isinstance(exc, (TimeoutError, socket.timeout)) or attempt.aborted:
+        detail = _timeout_detail(check, attempt)
     elif isinstance(exc, ConnectionRefusedError):
         detail = "connection refused"
     elif isinstance(exc, socket.gaierror):
