@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 try:  # package import (tests) or top-level modules (Lambda asset root)
-    from . import checks as _checks, runner as _runner
+    from bgruntime import smoke_checks as _checks
+    from . import runner as _runner
 except ImportError:  # pragma: no cover - exercised in Lambda
-    import checks as _checks  # type: ignore[no-redef]
+    from bgruntime import smoke_checks as _checks  # type: ignore[no-redef]
     import runner as _runner  # type: ignore[no-redef]
 
 from bgruntime.deployments import report_hook_status

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 try:  # loaded as part of a package (tests) or as a top-level module (Lambda asset root)
-    from .checks import SmokeCheck, match_json
+    from bgruntime.smoke_checks import SmokeCheck, match_json
 except ImportError:  # pragma: no cover - exercised in Lambda
-    from checks import SmokeCheck, match_json  # type: ignore[no-redef]
+    from bgruntime.smoke_checks import SmokeCheck, match_json  # type: ignore[no-redef]
 
 USER_AGENT = "bluegreen-smoke-check/1"
 MAX_RESPONSE_BYTES = 1024 * 1024

@@ -124,7 +124,8 @@ def test_port_out_of_range(raw, port):
 def _add_domains(raw: dict, count: int, group: str = "internal") -> None:
     for index in range(count):
         raw["domains"][f"extra{index}"] = {"alb_group": group, "port": 10000 + index,
-                                           "test_port": 20000 + index, "image": "repo/app:1"}
+                                           "test_port": 20000 + index, "image": "repo/app:1",
+                                           "smoke_checks": [{"name": "health", "path": "/health"}]}
 
 
 def test_domains_beyond_one_albs_listener_quota_go_to_a_second_load_balancer(raw):
@@ -139,7 +140,8 @@ def test_domains_beyond_one_albs_listener_quota_go_to_a_second_load_balancer(raw
 def test_adding_a_domain_never_moves_existing_ones(raw):
     _add_domains(raw, 30)
     before = {d.name: d.shard for d in parse_config(raw, source="x").domains}
-    raw["domains"]["newcomer"] = {"alb_group": "internal", "port": 30000, "test_port": 30001, "image": "r/n:1"}
+    raw["domains"]["newcomer"] = {"alb_group": "internal", "port": 30000, "test_port": 30001, "image": "r/n:1",
+                                  "smoke_checks": [{"name": "health", "path": "/health"}]}
     after = {d.name: d.shard for d in parse_config(raw, source="x").domains}
     assert {k: after[k] for k in before} == before
 
@@ -253,3 +255,24 @@ def test_errors_change_nothing(raw):
         parse_config(raw, source="x")
     raw["domains"]["auth"]["port"] = before["domains"]["auth"]["port"]
     assert raw == before
+
+
+def test_every_domain_needs_a_smoke_check(raw):
+    raw["domains"]["auth"]["smoke_checks"] = []
+    error = error_for(raw)
+    assert error.field == "domains.auth.smoke_checks" and "without any test-traffic check" in error.problem
+
+
+@pytest.mark.parametrize("check", [
+    {"name": "space", "path": "/a b"},
+    {"name": "crlf", "path": "/", "headers": {"X-A": "1\r\nX-B: 2"}},
+    {"name": "owned header", "path": "/", "headers": {"Content-Length": "5"}},
+])
+def test_smoke_checks_the_hook_would_reject_fail_at_synth(raw, check):
+    raw["domains"]["auth"]["smoke_checks"] = [check]
+    assert error_for(raw).field == "domains.auth.smoke_checks[0]"
+
+
+def test_websocket_checks_must_expect_the_upgrade(raw):
+    raw["domains"]["voice"]["smoke_checks"] = [{"name": "ws", "kind": "websocket", "path": "/s", "expect_status": 200}]
+    assert error_for(raw).field == "domains.voice.smoke_checks[0]"

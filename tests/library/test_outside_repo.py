@@ -27,7 +27,8 @@ BUILD = textwrap.dedent('''
 
     RAW = {"platform": {"name": "elsewhere"}, "alb_groups": {"internal": {}},
            "domains": {"cart": {"alb_group": "internal", "port": 8090, "test_port": 9090,
-                                "image": "repo/cart:1.0"}}}
+                                "image": "repo/cart:1.0",
+                                "smoke_checks": [{"name": "cart", "path": "/cart"}]}}}
 
     def build(app):
         config = parse_config(RAW, source="inline")

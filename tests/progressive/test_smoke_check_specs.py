@@ -4,9 +4,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from progressive_support import load_lambda
 
-checks = load_lambda("smoke_tests", "checks")
+from bgruntime import smoke_checks as checks  # noqa: E402
 CheckSpecError = checks.CheckSpecError
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from progressive_support import load_lambda
 
-checks = load_lambda("smoke_tests", "checks")
+from bgruntime import smoke_checks as checks  # noqa: E402
 runner = load_lambda("smoke_tests", "runner")
 
 

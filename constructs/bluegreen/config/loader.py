@@ -219,6 +219,9 @@ def _parse_domain(name: str, raw: Any, *, source: str, groups: dict[str, AlbGrou
     alarms = _parse_alarms(s.take_section("alarms"))
     smoke = parse_each(s.take_list("smoke_checks", []), lambda i, v: _parse_smoke(s, i, v, protocol))
     names = [c.name for c in smoke]
+    if not smoke:
+        raise s.error("smoke_checks", "no smoke checks: traffic would move without any test-traffic check",
+                      "declare at least one business-flow check run against the test listener")
     if len(set(names)) != len(names):
         raise s.error("smoke_checks", "two smoke checks share a name", "give every check a unique name")
     stickiness = s.take_int("stickiness_seconds", 3600, minimum=1, maximum=604800)
@@ -356,8 +359,18 @@ def _parse_smoke(parent: Section, index: int, raw: Any, protocol: Protocol) -> S
     s.done()
     if kind == "websocket" and protocol is not Protocol.WEBSOCKET:
         raise s.error("kind", "a websocket check on an http domain", "set the domain's protocol: websocket")
-    return SmokeCheckSpec(name=name, kind=kind, method=method, path=path, headers=headers, body=body,
+    spec = SmokeCheckSpec(name=name, kind=kind, method=method, path=path, headers=headers, body=body,
                           expect_status=expect_status, expect_json=expected, latency_budget_ms=budget)
+    # The hook parses the published checks with the same rules, so a check that synthesizes also runs.
+    from bgruntime.smoke_checks import CheckSpecError, parse_check
+
+    try:
+        parse_check(spec.to_metadata(), field="check")
+    except CheckSpecError as error:
+        where = error.field.removeprefix("check").lstrip(".") or "check"
+        raise s.error_at(s.path, f"{where} {error.problem}",
+                         "fix this smoke check (see docs/progressive-delivery.md)") from None
+    return spec
 
 
 def _check_ports(domains: tuple[DomainSpec, ...], groups: dict[str, AlbGroupSpec], source: str) -> None:

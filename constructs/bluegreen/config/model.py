@@ -112,17 +112,18 @@ class SmokeCheckSpec:
     latency_budget_ms: int = 2000
 
     def to_metadata(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "method": self.method,
-            "path": self.path,
-            "headers": dict(self.headers),
-            "body": self.body,
-            "expectStatus": self.expect_status,
-            "expectJson": dict(self.expect_json),
-            "latencyBudgetMs": self.latency_budget_ms,
+        """camelCase, as the smoke-check hook reads it from the published metadata (empty parts omitted)."""
+        metadata: dict[str, object] = {
+            "name": self.name, "kind": self.kind, "method": self.method, "path": self.path,
+            "expectStatus": self.expect_status, "latencyBudgetMs": self.latency_budget_ms,
         }
+        if self.headers:
+            metadata["headers"] = dict(self.headers)
+        if self.body is not None:
+            metadata["body"] = self.body
+        if self.expect_json:
+            metadata["expectJson"] = dict(self.expect_json)
+        return metadata
 
 
 @dataclass(frozen=True)
