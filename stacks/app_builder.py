@@ -7,6 +7,8 @@ import aws_cdk as cdk
 
 from bluegreen.compliance import add_nag_packs
 from bluegreen.config.model import PlatformConfig
+from bluegreen.github_deploy_role import DeployableDomain
+from stacks.deploy_access_stack import DeployAccessStack
 from stacks.domain_service_stack import DomainServiceStack
 from stacks.platform_stack import PlatformStack
 
@@ -16,6 +18,7 @@ class BuiltApp:
     app: cdk.App
     platform: PlatformStack
     domains: dict[str, DomainServiceStack]
+    deploy_access: DeployAccessStack | None
 
 
 def stack_name(platform_name: str, part: str) -> str:
@@ -34,7 +37,18 @@ def build_app(config: PlatformConfig, *, app: cdk.App | None = None, nag: bool =
                                    deployment_config=platform.deployment_configs.by_name.get(config_name),
                                    feature_flags=config.flags_for(spec.name), env=env)
         domains[spec.name] = stack
+    deploy_access = None
+    if config.platform.github_deployers:
+        deploy_access = DeployAccessStack(
+            app, stack_name(config.platform.name, "DeployAccess"), platform_name=config.platform.name,
+            deployers=config.platform.github_deployers,
+            existing_provider_arn=config.platform.existing_github_oidc_provider_arn,
+            domains=[DeployableDomain(name=name, repository=stack.domain.repository,
+                                      task_role=stack.domain.task_definition.task_role,
+                                      execution_role=stack.domain.task_definition.obtain_execution_role())
+                     for name, stack in domains.items()],
+            audit_table_name=f"{config.platform.name}-deployments", env=env)
     cdk.Tags.of(app).add("platform", config.platform.name)
     if nag:
         add_nag_packs(app, hipaa=config.uses_tls)
-    return BuiltApp(app=app, platform=platform, domains=domains)
+    return BuiltApp(app=app, platform=platform, domains=domains, deploy_access=deploy_access)

@@ -35,6 +35,27 @@ def client_config(env: Mapping[str, str]) -> Any:
     return Config(retries=retry_settings(env), connect_timeout=5, read_timeout=30, user_agent_extra=USER_AGENT)
 
 
+_SHARED_LOADER: Any = None
+
+
+def _new_session(region: str | None, profile: str | None) -> Any:
+    """A fresh boto3 session (own credentials and region) whose model loader is shared per process,
+    so service models are parsed once even when one process runs many commands (tests, scripts)."""
+    global _SHARED_LOADER
+    import boto3
+    import botocore.session
+
+    core = botocore.session.Session()
+    if _SHARED_LOADER is None:
+        _SHARED_LOADER = core.get_component("data_loader")
+    else:
+        core.register_component("data_loader", _SHARED_LOADER)
+    session = boto3.session.Session(botocore_session=core, region_name=region, profile_name=profile)
+    paths = _SHARED_LOADER.search_paths  # boto3 appends its data path once per session: keep one copy
+    paths[:] = list(dict.fromkeys(paths))
+    return session
+
+
 class ClientFactory:
     """One boto3 session per command; clients are created on first use and cached.
 
@@ -52,9 +73,7 @@ class ClientFactory:
 
     def _get_session(self) -> Any:
         if self._session is None:
-            import boto3
-
-            self._session = boto3.session.Session(region_name=self._region, profile_name=self._profile)
+            self._session = _new_session(self._region, self._profile)
             if not self._session.region_name:
                 raise AwsError("no AWS region configured: set AWS_REGION (or AWS_DEFAULT_REGION) or pass --region")
         return self._session

@@ -51,9 +51,11 @@ def check_image_in_ecr(ecr: Any, image: inputs.ImageRef, region: str) -> None:
     except Exception as exc:
         code = error_code(exc)
         if code == "ImageNotFoundException":
-            raise UsageError(f"image {image.uri} not found in ECR repository {image.repository}: push it first") from None
+            raise UsageError(f"image {image.uri} not found in ECR repository {image.repository}: "
+                             "push it first") from None
         if code == "RepositoryNotFoundException":
-            raise UsageError(f"ECR repository {image.repository} does not exist in account {image.ecr_account}") from None
+            raise UsageError(f"ECR repository {image.repository} does not exist in account "
+                             f"{image.ecr_account}") from None
         raise
 
 
@@ -93,8 +95,6 @@ def run(ctx: Any, args: Any) -> int:
     env = inputs.env_pairs(args.env)
     if args.requester:
         inputs.requester(args.requester)
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be a positive number of minutes")
     if image.tag == "latest" and not image.digest:
         ctx.warn("deploying the mutable tag 'latest': prefer an immutable tag (git sha) or a digest")
 
@@ -116,7 +116,7 @@ def run(ctx: Any, args: Any) -> int:
         codedeploy, metadata, task_definition_arn=new_arn, summary=f"Deploy {domain} {image.short}",
         tokens={"requester": requester, "image": image.uri, "source": "bgctl"})
     ctx.out(f"created deployment {deployment_id} for {domain} (requester {requester})")
-    write_github_output(ctx.env, {"deployment-id": deployment_id, "task-definition": new_arn})
+    write_github_output(ctx.env, {"deployment_id": deployment_id, "task_definition": new_arn})
     if args.wait_until == "started":
         ctx.out(f"follow it with: bgctl watch {deployment_id}")
         return 0

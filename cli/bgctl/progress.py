@@ -209,7 +209,8 @@ def parse_time(value: Any) -> datetime | None:
 
 
 def decided_by_label(decided_by: Any) -> str | None:
-    """`{"name": "Alice", "slackUserId": "U1"}` -> `Alice`; `{"iamArn": "...:assumed-role/R/s"}` -> `assumed-role/R/s`."""
+    """`{"name": "Alice", "slackUserId": "U1"}` -> `Alice`;
+    `{"iamArn": "arn:aws:sts::1:assumed-role/R/s"}` -> `assumed-role/R/s`."""
     if not isinstance(decided_by, Mapping):
         return str(decided_by) if decided_by else None
     if decided_by.get("name"):
@@ -265,7 +266,8 @@ def snapshot_from(deployment: Mapping[str, Any], target: Mapping[str, Any] | Non
     events: list[tuple[str, str]] = []
     task_sets: list[TaskSet] = []
     if target:
-        raw_events = {e.get("lifecycleEventName"): e.get("status", "Pending") for e in target.get("lifecycleEvents") or []}
+        raw_events = {e.get("lifecycleEventName"): e.get("status", "Pending")
+                      for e in target.get("lifecycleEvents") or []}
         events = [(name, str(raw_events[name])) for name in ECS_EVENTS if name in raw_events]
         events += [(str(n), str(s)) for n, s in raw_events.items() if n not in ECS_EVENTS and n]
         for info in target.get("taskSetsInfo") or []:

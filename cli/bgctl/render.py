@@ -14,6 +14,9 @@ from typing import Callable, Mapping, TextIO
 
 from .progress import EVENT_NOTES, PHASE_TITLES, STEPS, Snapshot
 
+PHASE_ORDER = {"queued": 0, **{key: i + 1 for i, (key, _title, _events) in enumerate(STEPS)}, "done": len(STEPS) + 1}
+EVENT_PHASE = {event: key for key, _title, events in STEPS for event in events}
+
 Clock = Callable[[], datetime]
 MARKS = {"pending": "[ ]", "active": "[>]", "done": "[x]", "skipped": "[-]", "failed": "[!]"}
 
@@ -47,7 +50,7 @@ def approval_text(snap: Snapshot, now: datetime) -> str | None:
     if approval.status == "PENDING":
         where = f" in Slack {approval.channel}" if approval.channel else " in Slack"
         if approval.expires_at:
-            left = max(0, int((approval.expires_at - now).total_seconds() // 60))
+            left = max(0, int((approval.expires_at - now).total_seconds() + 59) // 60)
             return f"PENDING{where}, expires {hms(approval.expires_at)} ({left}m left)"
         return f"PENDING{where}"
     text = approval.status
@@ -171,69 +174,87 @@ class PlainRenderer:
         self._line(f"watching deployment {deployment_id} ({domain})")
         self._out.flush()
 
-    def _enter_phase(self, snap: Snapshot) -> None:
-        phase = snap.phase
-        if phase == self._phase:
+    def _open_group(self, phase: str, snap: Snapshot) -> None:
+        """GitHub Actions: one collapsible group per phase; phases only move forward."""
+        if not self._github or phase == self._phase:
+            return
+        if self._phase is not None and PHASE_ORDER.get(phase, 0) < PHASE_ORDER.get(self._phase, 0):
             return
         self._phase = phase
-        if not self._github:
-            return
         if self._group_open:
             self._raw("::endgroup::")
             self._group_open = False
-        if phase != "done":
+        if phase not in ("done", "queued"):
             title = PHASE_TITLES[phase]
             if phase == "approval":
                 title = "Waiting for approval in Slack (BeforeAllowTraffic)"
             self._raw(f"::group::{snap.domain}: {title}")
             self._group_open = True
 
-    def changes(self, prev: Snapshot | None, snap: Snapshot) -> list[str]:
+    def changes(self, prev: Snapshot | None, snap: Snapshot) -> list[tuple[str | None, str]]:
+        """What changed since `prev`, as (phase the line belongs to or None, text), in reading order."""
         now = self._clock()
-        lines: list[str] = []
-        if prev is None or prev.status != snap.status:
-            lines.append(f"status {snap.status}")
-        before = dict(prev.events) if prev else {}
-        for name, status in snap.events:
-            if before.get(name, "Pending") != status:
-                lines.append(f"{name} {status} - {EVENT_NOTES.get(name, 'lifecycle event')}")
+        lines: list[tuple[str | None, str]] = []
+        status_changed = prev is None or prev.status != snap.status
+        if status_changed and not snap.terminal:
+            lines.append((None, f"status {snap.status}"))
+        # detail lines, each printed right after the lifecycle event it belongs to (or at the end)
+        details: dict[str, tuple[str | None, str]] = {}
         green = snap.task_set("Green")
         old_green = prev.task_set("Green") if prev else None
         if green and (old_green is None or (old_green.running, old_green.desired) != (green.running, green.desired)):
-            lines.append(f"green task set {green.running}/{green.desired} running")
-        traffic = weights(snap)
-        if traffic and traffic != (weights(prev) if prev else None):
-            lines.append(f"traffic {traffic}")
+            details["Install"] = ("install", f"green task set {green.running}/{green.desired} running")
         smoke = smoke_text(snap)
         if smoke and smoke != (smoke_text(prev) if prev else None):
-            lines.append(smoke)
+            details["AfterAllowTestTraffic"] = ("test", smoke)
         old_approval = prev.approval if prev else None
         if snap.approval and (old_approval is None or old_approval.status != snap.approval.status):
             text = f"approval {approval_text(snap, now)}"
             if snap.approval.status == "PENDING":
                 text += f" (break-glass: bgctl approve {snap.deployment_id} --reason ...)"
-            lines.append(text)
-        old_alarms = dict(prev.alarms) if prev else {}
-        for name, state in snap.alarms:
-            if old_alarms.get(name) != state:
-                lines.append(f"alarm {name} {state}")
+            details["BeforeAllowTraffic"] = ("approval", text)
+        traffic = weights(snap)
+        if traffic and traffic != (weights(prev) if prev else None):
+            details["AllowTraffic"] = (None, f"traffic {traffic}")
+        before = dict(prev.events) if prev else {}
+        for name, status in snap.events:
+            if before.get(name, "Pending") != status:
+                lines.append((EVENT_PHASE.get(name), f"{name} {status} - {EVENT_NOTES.get(name, 'lifecycle event')}"))
+            if name in details:
+                lines.append(details.pop(name))
+        lines.extend(details.values())
         if snap.draining and not (prev and prev.draining):
             until = f" until {hms(snap.drain_until)}" if snap.drain_until else ""
-            lines.append(f"draining the blue task set{until} (old version kept for rollback and open sessions)")
+            lines.append(("drain", f"draining the blue task set{until} (old version kept for rollback and open "
+                                   "sessions)"))
+        if prev is None and snap.alarms:
+            lines.append((None, f"alarms {alarms_text(snap)}"))
+        elif prev is not None:
+            old_alarms = dict(prev.alarms)
+            for name, state in snap.alarms:
+                if old_alarms.get(name) != state:
+                    lines.append((None, f"alarm {name} {state}"))
         if snap.error and snap.error != (prev.error if prev else None):
-            lines.append(f"error {snap.error}")
+            lines.append((None, f"error {snap.error}"))
         if snap.rollback_message and snap.rollback_message != (prev.rollback_message if prev else None):
-            lines.append(f"rollback {snap.rollback_message}")
+            lines.append((None, f"rollback {snap.rollback_message}"))
         for note in snap.notes:
             if not prev or note not in prev.notes:
-                lines.append(f"note: {note}")
+                lines.append((None, f"note: {note}"))
+        if status_changed and snap.terminal:
+            lines.append(("done", f"status {snap.status}"))
         return lines
 
     def update(self, snap: Snapshot) -> None:
-        self._enter_phase(snap)
         lines = self.changes(self._prev, snap)
-        for text in lines:
+        if self._prev is None:
+            self._open_group(next((phase for phase, _text in lines if phase), snap.phase), snap)
+        for phase, text in lines:
+            if phase is not None:
+                self._open_group(phase, snap)
             self._line(text)
+        if not snap.terminal:
+            self._open_group(snap.phase, snap)
         if (self._github and not self._noticed_approval and snap.approval
                 and snap.approval.status == "PENDING"):
             self._noticed_approval = True
@@ -246,10 +267,9 @@ class PlainRenderer:
         if (not lines and self._last_line_at is not None and not snap.terminal
                 and (now - self._last_line_at).total_seconds() >= self._heartbeat):
             waiting = PHASE_TITLES[snap.phase].split(" (")[0].lower()
-            extra = ""
             if snap.phase == "approval" and snap.approval and snap.approval.status == "PENDING":
-                extra = f", approval {approval_text(snap, now)}"
-            self._line(f"still {waiting}{extra}")
+                waiting += f": {approval_text(snap, now)}"
+            self._line(f"still {waiting}")
         self._prev = snap
         self._out.flush()
 

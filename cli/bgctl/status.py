@@ -5,9 +5,10 @@ from typing import Any
 
 from . import description, inputs
 from .backoff import Backoff
-from .errors import error_code
+from .errors import AwsError, error_code
 from .metadata import PlatformInfo, load_domain, load_platform
 from .progress import IN_FLIGHT_STATUSES, decided_by_label, parse_time
+from .render import iso
 from .table import clip, format_table, short_time, to_json
 from .watch import deserialize_item
 
@@ -21,6 +22,11 @@ def _image_short(uri: str | None) -> str | None:
         return inputs.image(uri).short
     except Exception:  # noqa: BLE001 - display only
         return uri
+
+
+def _iso(value: Any) -> str | None:
+    moment = parse_time(value)
+    return iso(moment) if moment else None
 
 
 def approvals_for(dynamodb: Any, table: str, deployment_ids: list[str], backoff: Backoff) -> dict[str, dict]:
@@ -51,22 +57,31 @@ def deployments_for(codedeploy: Any, application: str, group: str, limit: int, b
     for start in range(0, len(ids), BATCH):
         answer = backoff.call(codedeploy.batch_get_deployments, deploymentIds=ids[start:start + BATCH])
         infos.extend(answer.get("deploymentsInfo") or [])
-    infos.sort(key=lambda d: parse_time(d.get("createTime")).timestamp() if parse_time(d.get("createTime")) else 0,
-               reverse=True)
+    infos.sort(key=lambda d: _iso(d.get("createTime")) or "", reverse=True)
     keep = [d for d in infos if d.get("status") in IN_FLIGHT_STATUSES]
     keep += [d for d in infos if d.get("status") not in IN_FLIGHT_STATUSES][: max(0, limit - len(keep))]
     return keep
 
 
-def collect(ctx: Any, clients: Any, platform: PlatformInfo, domains: list[str], limit: int) -> list[dict[str, Any]]:
+def collect(ctx: Any, clients: Any, platform: PlatformInfo, domains: list[str],
+            limit: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """(rows, domains that were read); a domain without metadata is skipped with a warning."""
     backoff = Backoff(sleep=ctx.sleep)
     codedeploy = clients.client("codedeploy")
     rows: list[dict[str, Any]] = []
+    shown: list[str] = []
     for domain in domains:
-        metadata = load_domain(clients.client("ssm"), ctx.platform, domain, clients.region)
+        try:
+            metadata = load_domain(clients.client("ssm"), ctx.platform, domain, clients.region)
+        except AwsError as missing:
+            if len(domains) == 1:
+                raise
+            ctx.warn(f"{domain} skipped: {missing.message}")
+            continue
+        shown.append(domain)
         for info in deployments_for(codedeploy, metadata.application, metadata.deployment_group, limit, backoff):
             tokens = description.tokens(info.get("description"))
-            error = info.get("errorInformation") or {}
+            failure = info.get("errorInformation") or {}
             rows.append({
                 "domain": domain,
                 "deploymentId": info.get("deploymentId"),
@@ -75,9 +90,9 @@ def collect(ctx: Any, clients: Any, platform: PlatformInfo, domains: list[str], 
                 "requester": tokens.get("requester"),
                 "image": tokens.get("image"),
                 "source": tokens.get("source") or info.get("creator"),
-                "createdAt": parse_time(info.get("createTime")),
-                "completedAt": parse_time(info.get("completeTime")),
-                "error": ": ".join(str(x) for x in (error.get("code"), error.get("message")) if x) or None,
+                "createdAt": _iso(info.get("createTime")),
+                "completedAt": _iso(info.get("completeTime")),
+                "error": ": ".join(str(x) for x in (failure.get("code"), failure.get("message")) if x) or None,
                 "rollbackDeploymentId": (info.get("rollbackInfo") or {}).get("rollbackDeploymentId"),
                 "approval": None,
             })
@@ -96,7 +111,7 @@ def collect(ctx: Any, clients: Any, platform: PlatformInfo, domains: list[str], 
                 row["approval"] = {"status": item.get("status"), "decidedBy": decided_by_label(item.get("decidedBy")),
                                    "decidedVia": item.get("decidedVia"), "decidedAt": item.get("decidedAt"),
                                    "reason": item.get("reason")}
-    return rows
+    return rows, shown
 
 
 def render_table(rows: list[dict[str, Any]], domains: list[str]) -> str:
@@ -108,7 +123,7 @@ def render_table(rows: list[dict[str, Any]], domains: list[str]) -> str:
             approval_text += f" by {approval['decidedBy']}"
         table_rows.append([
             row["domain"], row["deploymentId"], ("* " if row["inFlight"] else "") + str(row["status"]),
-            row["requester"], _image_short(row["image"]), clip(approval_text, 36),
+            row["requester"], _image_short(row["image"]), clip(approval_text, 48),
             short_time(row["createdAt"]), short_time(row["completedAt"]),
         ])
     quiet = [d for d in domains if not any(r["domain"] == d for r in rows)]
@@ -133,9 +148,9 @@ def run(ctx: Any, args: Any) -> int:
     if args.domain:
         platform.require_domain(args.domain)
     domains = [args.domain] if args.domain else list(platform.domains)
-    rows = collect(ctx, clients, platform, domains, args.limit)
+    rows, shown = collect(ctx, clients, platform, domains, args.limit)
     if args.json:
         ctx.out(to_json(rows))
     else:
-        ctx.out(render_table(rows, domains))
+        ctx.out(render_table(rows, shown))
     return 0

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from .backoff import Backoff
-from .errors import EXIT_OK, Interrupted, WaitTimeout, error_code
+from .errors import EXIT_OK, DeploymentFailed, Interrupted, WaitTimeout, error_code
 from .metadata import domain_from_application
 from .progress import PHASE_TITLES, Snapshot, snapshot_from
 from .render import PlainRenderer, TtyRenderer
@@ -23,10 +23,10 @@ _DENIED = ("AccessDenied", "AccessDeniedException", "ResourceNotFoundException",
 
 
 def deserialize_item(item: dict[str, Any]) -> dict[str, Any]:
-    from boto3.dynamodb.types import TypeDeserializer
+    """DynamoDB attribute values -> plain Python, exactly as `bgruntime.approvals` reads its own items."""
+    from bgruntime.approvals import from_item
 
-    deserializer = TypeDeserializer()
-    return {key: deserializer.deserialize(value) for key, value in item.items()}
+    return from_item(item) or {}
 
 
 class DeploymentProbe:
@@ -122,35 +122,68 @@ class Watcher:
 
     def run(self, deployment_id: str, domain: str, *, until: str = "complete",
             timeout_minutes: float | None = None) -> int:
+        """Wait until `until` is reached (0) or the deployment fails / rolls back / stops (raised)."""
+
+        def verdict(snap: Snapshot) -> int | None:
+            failure = snap.failure()
+            if failure is not None:
+                self.renderer.finish(snap, None)
+                raise failure
+            if snap.reached(until):
+                self.renderer.finish(snap, reached_message(snap, until))
+                return EXIT_OK
+            return None
+
+        return self._loop(deployment_id, domain, verdict, timeout_minutes, f"'{until}'")
+
+    def run_until_stopped(self, deployment_id: str, domain: str, *, timeout_minutes: float | None = None) -> int:
+        """After StopDeployment: 0 once it is Stopped (or rolled back); raised if it succeeded or failed."""
+
+        def verdict(snap: Snapshot) -> int | None:
+            if not snap.terminal:
+                return None
+            if snap.status == "Stopped" or snap.rollback_deployment_id:
+                rolled = f", rolled back by {snap.rollback_deployment_id}" if snap.rollback_deployment_id else ""
+                self.renderer.finish(snap, f"deployment {deployment_id} stopped{rolled}: production traffic is on "
+                                           "the previous (blue) task set")
+                return EXIT_OK
+            self.renderer.finish(snap, None)
+            if snap.status == "Succeeded":
+                raise DeploymentFailed(f"deployment {deployment_id} completed before the stop took effect; run "
+                                       f"`bgctl rollback {domain}` again to redeploy the previous revision")
+            failure = snap.failure()
+            if failure is None:
+                failure = DeploymentFailed(f"deployment {deployment_id} ended {snap.status}")
+            raise failure
+
+        return self._loop(deployment_id, domain, verdict, timeout_minutes, "the stop")
+
+    def _loop(self, deployment_id: str, domain: str, verdict: Callable[[Snapshot], int | None],
+              timeout_minutes: float | None, waiting_for: str) -> int:
         started = self.clock()
         deadline = started + timedelta(minutes=timeout_minutes) if timeout_minutes else None
-        snap: Snapshot | None = None
         self.renderer.begin(deployment_id, domain)
         try:
             while True:
                 snap = self.fetch()
                 self.renderer.update(snap)
-                failure = snap.failure()
-                if failure is not None:
-                    self.renderer.finish(snap, None)
-                    raise failure
-                if snap.reached(until):
-                    self.renderer.finish(snap, reached_message(snap, until))
-                    return EXIT_OK
+                result = verdict(snap)
+                if result is not None:
+                    return result
                 now = self.clock()
                 if deadline is not None and now >= deadline:
                     self.renderer.finish(snap, None)
                     raise WaitTimeout(
-                        f"timed out after {timeout_minutes:g} min waiting for '{until}': deployment {deployment_id} "
-                        f"is {snap.status} ({PHASE_TITLES[snap.phase].split(' (')[0].lower()}) and continues; "
-                        f"resume with: bgctl watch {deployment_id}")
+                        f"timed out after {timeout_minutes:g} min waiting for {waiting_for}: deployment "
+                        f"{deployment_id} is {snap.status} ({PHASE_TITLES[snap.phase].split(' (')[0].lower()}) "
+                        f"and continues; resume with: bgctl watch {deployment_id}")
                 pause = self.interval(snap)
                 if deadline is not None:
                     pause = max(0.0, min(pause, (deadline - now).total_seconds()))
                 self.sleep(pause)
         except KeyboardInterrupt:
             self.renderer.interrupt()
-            raise Interrupted(f"interrupted: deployment {deployment_id} continues in CodeDeploy; "
+            raise Interrupted(f"deployment {deployment_id} continues in CodeDeploy; "
                               f"resume with: bgctl watch {deployment_id}") from None
 
 
@@ -166,17 +199,36 @@ def reached_message(snap: Snapshot, until: str) -> str:
     return f"deployment {snap.deployment_id} started (follow with: bgctl watch {snap.deployment_id})"
 
 
-def watch_deployment(ctx: Any, clients: Any, *, deployment_id: str, domain: str | None, audit_table: str | None,
-                     until: str, timeout_minutes: float | None, progress: str) -> int:
-    """Shared by `deploy`, `rollback` and `watch`."""
+def make_watcher(ctx: Any, clients: Any, *, deployment_id: str, audit_table: str | None, progress: str) -> Watcher:
     from .render import make_renderer
 
     backoff = Backoff(sleep=ctx.sleep)
     probe = DeploymentProbe(clients, platform=ctx.platform, deployment_id=deployment_id, audit_table=audit_table,
                             backoff=backoff)
     renderer = make_renderer(progress, ctx.stdout, ctx.clock, ctx.env, width=ctx.width)
-    watcher = Watcher(fetch=probe.fetch, renderer=renderer, clock=ctx.clock, sleep=ctx.sleep)
-    return watcher.run(deployment_id, domain or "?", until=until, timeout_minutes=timeout_minutes)
+    return Watcher(fetch=probe.fetch, renderer=renderer, clock=ctx.clock, sleep=ctx.sleep)
+
+
+def watch_deployment(ctx: Any, clients: Any, *, deployment_id: str, domain: str | None, audit_table: str | None,
+                     until: str, timeout_minutes: float | None, progress: str) -> int:
+    """Shared by `deploy`, `rollback` and `watch`."""
+    watcher = make_watcher(ctx, clients, deployment_id=deployment_id, audit_table=audit_table, progress=progress)
+    return continues_on_aws_error(deployment_id, lambda: watcher.run(deployment_id, domain or "?", until=until,
+                                                                     timeout_minutes=timeout_minutes))
+
+
+def continues_on_aws_error(deployment_id: str, wait: Callable[[], int]) -> int:
+    """An AWS error while *watching* does not stop the deployment: say so, and how to resume."""
+    from .errors import AwsError, translate_aws_error
+
+    try:
+        return wait()
+    except Exception as exc:
+        translated = translate_aws_error(exc)
+        if translated is None:
+            raise
+        raise AwsError(f"{translated.message} (deployment {deployment_id} continues; resume with: "
+                       f"bgctl watch {deployment_id})") from None
 
 
 def run(ctx: Any, args: Any) -> int:

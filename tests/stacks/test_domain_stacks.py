@@ -222,7 +222,7 @@ def test_config_changes_start_a_codedeploy_deployment(templates, domain):
 
 def test_list_shows_platform_and_each_domain(default_app):
     assert sorted(default_app.templates) == [
-        "Bluegreen-Domain-auth", "Bluegreen-Domain-order", "Bluegreen-Domain-payment", "Bluegreen-Domain-voice",
+        "Bluegreen-DeployAccess", "Bluegreen-Domain-auth", "Bluegreen-Domain-order", "Bluegreen-Domain-payment", "Bluegreen-Domain-voice",
         "Bluegreen-Platform"]
 
 

@@ -6,7 +6,7 @@ from syrupy.extensions.json import JSONSnapshotExtension
 
 from tests.synth_support import normalize
 
-STACKS = ["Bluegreen-Platform", "Bluegreen-Domain-auth", "Bluegreen-Domain-order", "Bluegreen-Domain-payment",
+STACKS = ["Bluegreen-Platform", "Bluegreen-DeployAccess", "Bluegreen-Domain-auth", "Bluegreen-Domain-order", "Bluegreen-Domain-payment",
           "Bluegreen-Domain-voice"]
 
 

@@ -1,0 +1,5 @@
+import sys
+
+from bgctl.main import main
+
+sys.exit(main())

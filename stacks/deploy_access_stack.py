@@ -1,0 +1,28 @@
+"""DeployAccessStack: GitHub OIDC provider and one deploy role per configured repository.
+
+Separate from the platform because it references every domain's roles and repositories; adding a
+domain updates this stack (and the platform's domain list), never a running service.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from aws_cdk import Stack
+from constructs import Construct
+
+from bluegreen.config.model import GithubDeploySpec
+from bluegreen.github_deploy_role import DeployableDomain, GithubDeployRole, GithubOidcProvider
+
+
+class DeployAccessStack(Stack):
+    def __init__(self, scope: Construct, id: str, *, platform_name: str, deployers: Sequence[GithubDeploySpec],
+                 existing_provider_arn: str | None, domains: Sequence[DeployableDomain],
+                 audit_table_name: str, **kwargs) -> None:
+        super().__init__(scope, id, description=f"{platform_name}: GitHub Actions deploy access (OIDC)", **kwargs)
+        self.oidc = GithubOidcProvider(self, "GithubOidc", existing_provider_arn=existing_provider_arn)
+        self.roles = {
+            deployer.repository: GithubDeployRole(
+                self, f"Deployer-{deployer.repository.replace('/', '-')}", platform_name=platform_name,
+                provider=self.oidc.provider, repository=deployer.repository, branches=deployer.branches,
+                environments=deployer.environments, domains=domains, audit_table_name=audit_table_name).role
+            for deployer in deployers}

@@ -1,0 +1,85 @@
+"""GitHub OIDC deploy role: trust conditions and every scoped permission."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Template
+
+from tests.synth_support import resources_of_type
+
+DOMAINS = ["auth", "order", "payment", "voice"]
+
+
+@pytest.fixture(scope="module")
+def access(default_app) -> Template:
+    return Template.from_json(default_app.template("-DeployAccess"))
+
+
+@pytest.fixture(scope="module")
+def statements(access) -> dict[str, dict]:
+    (policy,) = resources_of_type(access.to_json(), "AWS::IAM::ManagedPolicy").values()
+    return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+
+
+def all_actions(statements) -> set[str]:
+    return {a for s in statements.values() for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+
+
+def test_oidc_provider_for_github(access):
+    access.has_resource_properties("AWS::IAM::OIDCProvider", {
+        "Url": "https://token.actions.githubusercontent.com", "ClientIdList": ["sts.amazonaws.com"]})
+
+
+def test_trust_only_the_configured_repository_and_branch(access):
+    (role,) = resources_of_type(access.to_json(), "AWS::IAM::Role").values()
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"] == {
+        "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+        "StringLike": {"token.actions.githubusercontent.com:sub":
+                       ["repo:example-org/domain-services:ref:refs/heads/main"]}}
+
+
+def test_registers_only_the_platform_families(statements):
+    resources = json.dumps(statements["RegisterPlatformTaskDefinitions"]["Resource"])
+    for domain in DOMAINS:
+        assert f"task-definition/bluegreen-{domain}:*" in resources
+    assert statements["TagOnlyWhileRegistering"]["Condition"] == {
+        "StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}}
+
+
+def test_passes_only_the_domains_task_and_execution_roles(statements):
+    statement = statements["PassOnlyDomainRoles"]
+    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}
+    assert len(statement["Resource"]) == 2 * len(DOMAINS)
+    assert "*" not in json.dumps(statement["Resource"])
+
+
+def test_deploys_only_on_the_platform_groups(statements):
+    resources = json.dumps(statements["DeployThroughCodeDeploy"]["Resource"])
+    for domain in DOMAINS:
+        assert f"deploymentgroup:bluegreen-{domain}/bluegreen-{domain}" in resources
+    assert "codedeploy:CreateDeployment" in statements["DeployThroughCodeDeploy"]["Action"]
+
+
+def test_pushes_only_to_domain_repositories(statements):
+    assert len(statements["PushDomainImages"]["Resource"]) == len(DOMAINS)
+    assert statements["EcrLogin"]["Action"] == "ecr:GetAuthorizationToken"
+
+
+def test_reads_published_parameters_and_audit_trail_only(statements):
+    assert "parameter/bluegreen/*" in json.dumps(statements["ReadPublishedMetadata"]["Resource"])
+    assert set(statements["ReadAuditTrail"]["Action"]) == {"dynamodb:GetItem", "dynamodb:Query"}
+
+
+def test_can_never_bypass_codedeploy_or_approve_its_own_release(statements):
+    actions = all_actions(statements)
+    assert not {"ecs:UpdateService", "ecs:CreateService", "codedeploy:PutLifecycleEventHookExecutionStatus",
+                "dynamodb:UpdateItem", "dynamodb:PutItem", "iam:*", "ecs:*", "codedeploy:*"} & actions
+
+
+def test_role_arn_is_exported_for_the_repository_variable(access):
+    outputs = access.to_json()["Outputs"]
+    assert any(o.get("Export", {}).get("Name") == "bluegreen-DeployRoleArn-example-org-domain-services"
+               for o in outputs.values())
