@@ -14,7 +14,7 @@ export CDK_DISABLE_VERSION_CHECK := 1
 CDK_FLAGS := --no-notices --no-version-reporting --quiet
 PYTEST_WORKERS ?= auto
 
-.PHONY: synth test setup clean bench diagram
+.PHONY: synth test setup clean bench diagram nag-docs
 synth: setup ## set everything up and synthesize the default app into cdk.out/
 	$(CDK) synth $(CDK_FLAGS) > /dev/null
 	@echo "synthesized: $$(ls cdk.out/*.template.json | wc -l) templates in cdk.out/"
@@ -38,6 +38,12 @@ bench: setup ## print synth/suite/handler figures (never asserts)
 
 diagram: setup ## regenerate docs/topology.md from the default config
 	$(PY) -m bluegreen.topology --write docs/topology.md
+
+nag-docs: setup ## regenerate docs/nag-acknowledgments.md from the default app and the TLS example
+	rm -rf .nag && $(CDK) synth $(CDK_FLAGS) -o .nag/default > /dev/null
+	$(CDK) synth $(CDK_FLAGS) -c config=config/examples/tls.yaml -o .nag/tls > /dev/null
+	$(PY) -m bluegreen.compliance_report .nag/default/validation-report.json .nag/tls/validation-report.json \
+		--write docs/nag-acknowledgments.md
 
 clean:
 	rm -rf cdk.out .venv node_modules

@@ -1,7 +1,7 @@
 """PlatformStack: everything domains share."""
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
@@ -24,11 +24,13 @@ class PlatformStack(Stack):
     deployment timeline, audit table. Attribute `handles` is what every domain stack receives."""
 
     def __init__(self, scope: Construct, id: str, *, config: PlatformConfig, **kwargs) -> None:
+        self._zones = list(config.platform.zones)
         super().__init__(scope, id, description=f"{config.platform.name}: shared Blue/Green platform", **kwargs)
         platform = config.platform
         name = platform.name
         self.foundation = PlatformFoundation(self, "Foundation", platform_name=name,
-                                             vpc_cidr=platform.vpc_cidr, hosted_zone=platform.hosted_zone)
+                                             vpc_cidr=platform.vpc_cidr, hosted_zone=platform.hosted_zone,
+                                             availability_zones=platform.zones)
         foundation = self.foundation
         load_balancers: dict[tuple[str, int], LoadBalancerHandle] = {}
         for group in config.alb_groups.values():
@@ -81,3 +83,11 @@ class PlatformStack(Stack):
             hook_function_arns={"AfterAllowTestTraffic": self.smoke_tests.function.function_arn,
                                 "BeforeAllowTraffic": self.approval_gate.request_function.function_arn},
             audit_table_name=self.audit.table.table_name, flag_strategies=self.flag_strategies)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """Never an `availability-zones` context lookup (no AWS calls at synth): the configured zones when the
+        account is known, Fn::GetAZs otherwise."""
+        if Token.is_unresolved(self.account):
+            return super().availability_zones
+        return self._zones

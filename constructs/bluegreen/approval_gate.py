@@ -104,17 +104,20 @@ class ApprovalGate(Construct):
         self.secrets.signing_secret.grant_read(self.callback_function)
         request = self.request_function
         request.add_to_role_policy(iam.PolicyStatement(
-            actions=["codedeploy:ListDeployments", "codedeploy:GetApplicationRevision"],
+            actions=["codedeploy:ListDeployments", "codedeploy:BatchGetDeployments",
+                     "codedeploy:GetApplicationRevision"],
             resources=[groups, applications]))
         request.add_to_role_policy(iam.PolicyStatement(
-            actions=["ssm:GetParameter"],
+            actions=["ssm:GetParameter", "ssm:GetParameters"],
             resources=[f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:parameter/{platform_name}/*"]))
         request.add_to_role_policy(iam.PolicyStatement(actions=["ecs:DescribeTaskDefinition"], resources=["*"]))
         request.add_to_role_policy(iam.PolicyStatement(
             actions=["scheduler:CreateSchedule"],
             resources=[f"arn:{stack.partition}:scheduler:{stack.region}:{stack.account}:schedule/"
                        f"{platform_name}-approvals/*"]))
-        request.add_to_role_policy(iam.PolicyStatement(actions=["iam:PassRole"], resources=[scheduler_role.role_arn]))
+        request.add_to_role_policy(iam.PolicyStatement(
+            actions=["iam:PassRole"], resources=[scheduler_role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}))
         acknowledge_wildcards(
             request,
             ("codedeploy", f"application:{platform_name}-*",

@@ -13,13 +13,18 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO_ROOT / "config" / "examples").glob("*.yaml"))
 
 
-@pytest.fixture(scope="module", params=[None, *EXAMPLES], ids=["default", *[e.stem for e in EXAMPLES]])
-def synthesized(request, tmp_path_factory) -> Synthesized:
+@pytest.fixture(scope="module")
+def all_synths(default_app, tmp_path_factory) -> dict[str, Synthesized]:
     # Synthesis itself fails on any unacknowledged cdk-nag finding (the packs are validation plugins).
-    if request.param is None:
-        return request.getfixturevalue("default_app")
-    return synth(load_config(None if request.param is None else str(request.param)),
-                 tmp_path_factory.mktemp("compliance"))
+    synths = {"default": default_app}
+    for example in EXAMPLES:
+        synths[example.stem] = synth(load_config(str(example)), tmp_path_factory.mktemp(f"compliance-{example.stem}"))
+    return synths
+
+
+@pytest.fixture(scope="module", params=["default", *[e.stem for e in EXAMPLES]])
+def synthesized(request, all_synths) -> Synthesized:
+    return all_synths[request.param]
 
 
 def report(synthesized: Synthesized) -> dict:
@@ -52,3 +57,17 @@ def test_cfn_lint_reports_no_errors(synthesized):
         matches = lint_file(path, config=ManualArgs(regions=[synthesized.config.platform.region]))
         errors = [f"{m.rule.id} {m.message} ({m.path})" for m in matches if m.rule.severity == "error"]
         assert errors == [], f"{path.name}: {errors}"
+
+
+def test_no_context_lookups_so_synth_needs_no_aws_account(synthesized):
+    manifest = json.loads((synthesized.outdir / "manifest.json").read_text())
+    assert "missing" not in manifest, manifest.get("missing")
+
+
+def test_acknowledgment_table_in_the_docs_is_current(all_synths):
+    """docs/nag-acknowledgments.md must list exactly what the default app and the TLS example acknowledge."""
+    from bluegreen.compliance_report import render
+
+    reports = [report(all_synths["default"]), report(all_synths["tls"])]
+    committed = (REPO_ROOT / "docs" / "nag-acknowledgments.md").read_text()
+    assert committed == render(reports), "docs/nag-acknowledgments.md is stale: run `make nag-docs`"

@@ -100,6 +100,10 @@ def _parse_platform(s: Section) -> PlatformSpec:
     if account is not None and not ACCOUNT_RE.match(account):
         raise s.error("account", f"{account!r} is not a 12-digit account id", "quote the 12-digit id")
     vpc_cidr = _cidr(s, "vpc_cidr", s.take_str("vpc_cidr", "10.40.0.0/16"), min_prefix=16, max_prefix=24)
+    zones = s.take_str_list("availability_zones")
+    if zones and (len(zones) != 2 or len(set(zones)) != 2 or not all(z.startswith(region) for z in zones)):
+        raise s.error("availability_zones", f"{list(zones)} is not two distinct zones of {region}",
+                      f"list two zones such as [{region}a, {region}b], or remove the key")
     clients = s.take_str_list("client_cidrs")
     for index, cidr in enumerate(clients):
         _cidr(s, f"client_cidrs[{index}]", cidr, min_prefix=8, max_prefix=32)
@@ -127,7 +131,8 @@ def _parse_platform(s: Section) -> PlatformSpec:
     provider_arn = github.take_str("existing_oidc_provider_arn", None)
     github.done()
     s.done()
-    return PlatformSpec(name=name, region=region, account=account, vpc_cidr=vpc_cidr, client_cidrs=clients,
+    return PlatformSpec(name=name, region=region, account=account, vpc_cidr=vpc_cidr, availability_zones=zones,
+                        client_cidrs=clients,
                         hosted_zone=HostedZoneSpec(name=zone_name, existing_zone_id=zone_id),
                         notification_channel=channel, slack_identity_map=identity_map,
                         github_deployers=deployers, existing_github_oidc_provider_arn=provider_arn)

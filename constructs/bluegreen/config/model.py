@@ -168,6 +168,7 @@ class PlatformSpec:
     region: str = "eu-west-1"
     account: str | None = None
     vpc_cidr: str = "10.40.0.0/16"
+    availability_zones: tuple[str, ...] = ()
     client_cidrs: tuple[str, ...] = ()
     hosted_zone: HostedZoneSpec = HostedZoneSpec(name="bluegreen.internal")
     notification_channel: str | None = None
@@ -178,6 +179,11 @@ class PlatformSpec:
     @property
     def ssm_prefix(self) -> str:
         return f"/{self.name}"
+
+    @property
+    def zones(self) -> tuple[str, ...]:
+        """Two AZs, explicit so synth never looks them up (config or `<region>a`, `<region>b`)."""
+        return self.availability_zones or (f"{self.region}a", f"{self.region}b")
 
 
 @dataclass(frozen=True)

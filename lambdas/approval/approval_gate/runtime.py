@@ -68,10 +68,12 @@ class Runtime:
 
     def __init__(self, settings: Settings, *, clients: Mapping[str, Any] | None = None,
                  client_config: Mapping[str, Any] | None = None, clock: Callable[[], datetime] = utc_now,
-                 slack_timeout: float = 1.0) -> None:
+                 slack_timeout: float = 1.0, ack_budget_seconds: float = 2.5) -> None:
         self.settings = settings
         self.clock = clock
         self.slack_timeout = slack_timeout
+        #: callback only: time planned for one Slack click (Slack gives up after 3 s)
+        self.ack_budget_seconds = ack_budget_seconds
         self._clients: dict[str, Any] = dict(clients or {})
         self._client_config = dict(client_config or HOOK_CLIENT_CONFIG)
         self._lock = threading.Lock()

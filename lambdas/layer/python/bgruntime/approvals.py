@@ -9,9 +9,9 @@
 3. the CodeDeploy answer is recorded as `codeDeployStatus` / `codeDeployResult`;
 4. an `Approval Decided` event is put on the default bus (best effort).
 
-Clients: pass boto3 *clients* (`boto3.client("dynamodb")`, not a resource; a Table/resource is
-accepted too and unwrapped). None creates a default client on first use, so importing this module
-does not import boto3. Item attribute names follow docs/contracts.md exactly.
+Clients: pass boto3 *clients* (`boto3.client("dynamodb")`; a resource or Table raises TypeError).
+None creates a default client on first use, so importing this module does not import boto3.
+Item attribute names follow docs/contracts.md exactly.
 """
 from __future__ import annotations
 
@@ -388,8 +388,7 @@ def _client(client: Any, service: str) -> Any:
         import boto3  # lazy: keeps cold imports of the Lambdas and bgctl fast
 
         return boto3.client(service)
-    # Accept a dynamodb ServiceResource or Table resource as well as a client.
-    if service == "dynamodb" and (hasattr(client, "Table") or hasattr(client, "table_name")) \
-            and hasattr(getattr(client, "meta", None), "client"):
-        return client.meta.client
+    # A resource's meta.client re-serializes attribute values: refuse it with a clear message.
+    if service == "dynamodb" and (hasattr(client, "Table") or hasattr(client, "table_name")):
+        raise TypeError("pass a DynamoDB client (boto3.client('dynamodb')), not a resource or Table")
     return client
