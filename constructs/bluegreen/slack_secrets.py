@@ -1,7 +1,7 @@
 """Slack credentials in Secrets Manager, created with a placeholder the operator overwrites."""
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, SecretValue
+from aws_cdk import CfnOutput, RemovalPolicy, SecretValue
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -34,3 +34,7 @@ class SlackSecrets(Construct):
         self.signing_secret = secret("SigningSecret", "signing-secret",
                                      "Slack app signing secret: verifies interactive requests")
         self.bot_token = secret("BotToken", "bot-token", "Slack bot token (xoxb-...): posts and updates messages")
+        CfnOutput(self, "SigningSecretArn", value=self.signing_secret.secret_arn,
+                  description="put the Slack signing secret here (SLACK_SIGNING_SECRET_ARN)")
+        CfnOutput(self, "BotTokenSecretArn", value=self.bot_token.secret_arn,
+                  description="put the Slack bot token (xoxb-...) here (SLACK_BOT_TOKEN_SECRET_ARN)")
