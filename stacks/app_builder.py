@@ -7,7 +7,6 @@ import aws_cdk as cdk
 
 from bluegreen.compliance import add_nag_packs
 from bluegreen.config.model import PlatformConfig
-from bluegreen.github_deploy_role import DeployableDomain
 from stacks.deploy_access_stack import DeployAccessStack
 from stacks.domain_service_stack import DomainServiceStack
 from stacks.platform_stack import PlatformStack
@@ -43,10 +42,6 @@ def build_app(config: PlatformConfig, *, app: cdk.App | None = None, nag: bool =
             app, stack_name(config.platform.name, "DeployAccess"), platform_name=config.platform.name,
             deployers=config.platform.github_deployers,
             existing_provider_arn=config.platform.existing_github_oidc_provider_arn,
-            domains=[DeployableDomain(name=name, repository=stack.domain.repository,
-                                      task_role=stack.domain.task_definition.task_role,
-                                      execution_role=stack.domain.task_definition.obtain_execution_role())
-                     for name, stack in domains.items()],
             audit_table_name=f"{config.platform.name}-deployments", env=env)
     cdk.Tags.of(app).add("platform", config.platform.name)
     if nag:

@@ -1,7 +1,7 @@
 """DeployAccessStack: GitHub OIDC provider and one deploy role per configured repository.
 
-Separate from the platform because it references every domain's roles and repositories; adding a
-domain updates this stack (and the platform's domain list), never a running service.
+Separate from the platform so access can be granted and revoked without touching running services.
+Grants follow the platform's naming convention, so adding a domain needs no change here.
 """
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from bluegreen.config.model import GithubDeploySpec
-from bluegreen.github_deploy_role import DeployableDomain, GithubDeployRole, GithubOidcProvider
+from bluegreen.github_deploy_role import GithubDeployRole, GithubOidcProvider
 
 
 class DeployAccessStack(Stack):
     def __init__(self, scope: Construct, id: str, *, platform_name: str, deployers: Sequence[GithubDeploySpec],
-                 existing_provider_arn: str | None, domains: Sequence[DeployableDomain],
+                 existing_provider_arn: str | None,
                  audit_table_name: str, **kwargs) -> None:
         super().__init__(scope, id, description=f"{platform_name}: GitHub Actions deploy access (OIDC)", **kwargs)
         self.oidc = GithubOidcProvider(self, "GithubOidc", existing_provider_arn=existing_provider_arn)
@@ -24,5 +24,5 @@ class DeployAccessStack(Stack):
             deployer.repository: GithubDeployRole(
                 self, f"Deployer-{deployer.repository.replace('/', '-')}", platform_name=platform_name,
                 provider=self.oidc.provider, repository=deployer.repository, branches=deployer.branches,
-                environments=deployer.environments, domains=domains, audit_table_name=audit_table_name).role
+                environments=deployer.environments, audit_table_name=audit_table_name).role
             for deployer in deployers}

@@ -71,8 +71,17 @@ class DomainService(Construct):
                                   retention=logs.RetentionDays.THREE_MONTHS, encryption_key=platform.logs_key,
                                   removal_policy=RemovalPolicy.RETAIN)
         self.log_group = log_group
+        # Named roles: the pipeline's deploy role may pass `<platform>-*-task|execution` and nothing else,
+        # without listing every domain (a per-domain list outgrows IAM's policy size quota).
+        task_role = iam.Role(self, "TaskRole", role_name=f"{name}-task",
+                             assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+                             description=f"{name}: the application's own AWS permissions")
+        execution_role = iam.Role(self, "ExecutionRole", role_name=f"{name}-execution",
+                                  assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+                                  description=f"{name}: pulls the image and writes logs for ECS")
         self.task_definition = ecs.FargateTaskDefinition(
             self, "TaskDefinition", family=name, cpu=spec.cpu, memory_limit_mib=spec.memory_mib,
+            task_role=task_role, execution_role=execution_role,
             runtime_platform=ecs.RuntimePlatform(cpu_architecture=ecs.CpuArchitecture.X86_64,
                                                  operating_system_family=ecs.OperatingSystemFamily.LINUX))
         environment = {"DOMAIN": spec.name, "PLATFORM": platform.platform_name,

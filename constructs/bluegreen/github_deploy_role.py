@@ -2,17 +2,18 @@
 
 The role may register task definitions of the platform's families, pass only the domains' task and
 execution roles, create/stop deployments on the platform's deployment groups, read the published
-parameters and the audit table, and push to the domains' ECR repositories. It can never update an
+parameters and the audit table, and push to the domains' ECR repositories. Every grant is scoped by
+the platform's naming convention (`<platform>-<domain>`, repositories `<platform>/<domain>`), so the
+policy has a fixed size whatever the number of domains (IAM caps a managed policy at 6,144 characters)
+and a new domain needs no change here. It can never update an
 ECS service directly and never answer an approval: CodeDeploy stays the single control plane.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Sequence
 
 from aws_cdk import CfnOutput, Duration, Stack
-from aws_cdk import aws_ecr as ecr
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -20,16 +21,6 @@ from bluegreen.compliance import Ack, acknowledge, acknowledge_inline_policy, ac
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_AUDIENCE = "sts.amazonaws.com"
-
-
-@dataclass(frozen=True)
-class DeployableDomain:
-    """What one domain contributes to a deploy role (from its DomainService)."""
-
-    name: str
-    repository: ecr.IRepository
-    task_role: iam.IRole
-    execution_role: iam.IRole
 
 
 def subject_claims(repository: str, branches: Sequence[str], environments: Sequence[str]) -> list[str]:
@@ -56,7 +47,7 @@ class GithubDeployRole(Construct):
 
     def __init__(self, scope: Construct, id: str, *, platform_name: str, provider: iam.IOidcProvider,
                  repository: str, branches: Sequence[str], environments: Sequence[str],
-                 domains: Sequence[DeployableDomain], audit_table_name: str,
+                 audit_table_name: str,
                  max_session: Duration = Duration.hours(2)) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
@@ -74,19 +65,20 @@ class GithubDeployRole(Construct):
 
         codedeploy = arn("codedeploy")
         audit_table_arn = f"{arn('dynamodb')}:table/{audit_table_name}"
-        names = [f"{platform_name}-{d.name}" for d in domains]
+        family = f"{platform_name}-*"
         statements = [
             iam.PolicyStatement(sid="RegisterPlatformTaskDefinitions", actions=["ecs:RegisterTaskDefinition"],
-                                resources=[f"{arn('ecs')}:task-definition/{n}:*" for n in names]),
+                                resources=[f"{arn('ecs')}:task-definition/{family}:*"]),
             iam.PolicyStatement(sid="TagOnlyWhileRegistering", actions=["ecs:TagResource"],
-                                resources=[f"{arn('ecs')}:task-definition/{n}:*" for n in names],
+                                resources=[f"{arn('ecs')}:task-definition/{family}:*"],
                                 conditions={"StringEquals": {"ecs:CreateAction": "RegisterTaskDefinition"}}),
             iam.PolicyStatement(sid="ReadTaskDefinitions",
                                 actions=["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"], resources=["*"]),
             iam.PolicyStatement(sid="ReadDomainServices", actions=["ecs:DescribeServices"],
-                                resources=[f"{arn('ecs')}:service/{platform_name}-cluster/{n}" for n in names]),
+                                resources=[f"{arn('ecs')}:service/{platform_name}-cluster/{family}"]),
             iam.PolicyStatement(sid="PassOnlyDomainRoles", actions=["iam:PassRole"],
-                                resources=[r.role_arn for d in domains for r in (d.task_role, d.execution_role)],
+                                resources=[f"arn:{stack.partition}:iam::{stack.account}:role/{family}-task",
+                                           f"arn:{stack.partition}:iam::{stack.account}:role/{family}-execution"],
                                 conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
             iam.PolicyStatement(sid="DeployThroughCodeDeploy",
                                 actions=["codedeploy:CreateDeployment", "codedeploy:GetDeployment",
@@ -94,11 +86,11 @@ class GithubDeployRole(Construct):
                                          "codedeploy:BatchGetDeployments",
                                          "codedeploy:StopDeployment", "codedeploy:ListDeploymentTargets",
                                          "codedeploy:GetDeploymentTarget"],
-                                resources=[f"{codedeploy}:deploymentgroup:{n}/{n}" for n in names]),
+                                resources=[f"{codedeploy}:deploymentgroup:{family}/{family}"]),
             iam.PolicyStatement(sid="RegisterAppSpecRevisions",
                                 actions=["codedeploy:RegisterApplicationRevision",
                                          "codedeploy:GetApplicationRevision", "codedeploy:GetApplication"],
-                                resources=[f"{codedeploy}:application:{n}" for n in names]),
+                                resources=[f"{codedeploy}:application:{family}"]),
             iam.PolicyStatement(sid="ReadDeploymentConfigs", actions=["codedeploy:GetDeploymentConfig"],
                                 resources=[f"{codedeploy}:deploymentconfig:*"]),
             iam.PolicyStatement(sid="ReadPublishedMetadata", actions=["ssm:GetParameter"],
@@ -112,7 +104,7 @@ class GithubDeployRole(Construct):
                                 actions=["ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload",
                                          "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage",
                                          "ecr:BatchGetImage", "ecr:DescribeImages"],
-                                resources=[d.repository.repository_arn for d in domains]),
+                                resources=[f"{arn('ecr')}:repository/{platform_name}/*"]),
         ]
         self.policy = iam.ManagedPolicy(self, "Policy", statements=statements, roles=[self.role],
                                         description=f"Deploy {platform_name} domains through CodeDeploy")
@@ -120,16 +112,28 @@ class GithubDeployRole(Construct):
             "AwsSolutions-IAM5[Resource::*]",
             "ecr:GetAuthorizationToken, ecs:DescribeTaskDefinition and ecs:ListTaskDefinitions have no "
             "resource-level permissions; every write is scoped to the platform's families, groups and repositories."))
+        convention = "Scoped by the platform's naming convention so the policy stays within IAM's size quota and " \
+                     "new domains need no change; nothing outside this platform matches."
         acknowledge_wildcards(
             self.policy,
-            *[("ecs", f"task-definition/{n}:*",
-               "Any revision of this domain's task-definition family: each deploy registers a new revision.")
-              for n in names],
+            ("ecs", f"task-definition/{family}:*", "Any revision of the platform's families: each deploy registers one. "
+             + convention),
+            ("ecs", f"service/{platform_name}-cluster/{family}", "Reads the platform's services. " + convention),
+            ("codedeploy", f"deploymentgroup:{family}/{family}", "Deploys only on the platform's groups. " + convention),
+            ("codedeploy", f"application:{family}", "Registers AppSpec revisions of the platform's applications. "
+             + convention),
+            ("ecr", f"repository/{platform_name}/*", "Pushes to the platform's domain repositories. " + convention),
             ("dynamodb", f"table/{audit_table_name}/index/*",
              "Queries the audit trail by domain (byDomain index) to show approvals while waiting."),
             ("codedeploy", "deploymentconfig:*", "Reads whichever deployment config a group uses (predefined or shared)."),
             ("ssm", f"parameter/{platform_name}/*", "Reads the published deployment metadata of the platform."),
             ("cloudwatch", f"alarm:{platform_name}-*", "Shows the state of the platform's rollback alarms while waiting."))
+        acknowledge(self.policy, Ack(
+            f"AwsSolutions-IAM5[Resource::{_nag_role_arn(stack, family + '-task')}]",
+            "Passes only the platform's task roles (named <platform>-<domain>-task) to ecs-tasks. " + convention),
+            Ack(f"AwsSolutions-IAM5[Resource::{_nag_role_arn(stack, family + '-execution')}]",
+                "Passes only the platform's execution roles (named <platform>-<domain>-execution) to ecs-tasks. "
+                + convention))
         acknowledge_inline_policy(self.role)
         CfnOutput(self, "RoleArn", value=self.role.role_arn, export_name=f"{platform_name}-DeployRoleArn-{safe_repo}",
                   description=f"role-to-assume for {repository} (repository variable AWS_DEPLOY_ROLE_ARN)")
@@ -137,3 +141,11 @@ class GithubDeployRole(Construct):
 
 def _nag_table(table_arn: str) -> str:
     return "<AuditTable>"
+
+
+def _nag_role_arn(stack: Stack, name: str) -> str:
+    from aws_cdk import Token
+
+    partition = "<AWS::Partition>" if Token.is_unresolved(stack.partition) else stack.partition
+    account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+    return f"arn:{partition}:iam::{account}:role/{name}"

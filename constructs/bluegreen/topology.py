@@ -104,8 +104,9 @@ def hooks(spec: DomainSpec) -> list[tuple[str, str]]:
     return found
 
 
-def _count(n: int, noun: str) -> str:
-    return "" if n == 0 else f"{n} {noun}" + ("" if n == 1 else "s")
+def _count(n: int, noun: str, *, zero: str = "") -> str:
+    """'1 domain', '3 domains'; `zero` when n is 0."""
+    return zero if n == 0 else f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _domains_by_load_balancer(config: PlatformConfig) -> list[tuple[str, int, list[DomainSpec]]]:
@@ -162,7 +163,7 @@ def _render(config: PlatformConfig, *, compact: bool) -> str:
         lines.append("    direction LR")
         lb_label = _label(f"ALB {load_balancer_name(platform, group_name, shard)}",
                           f"{scheme} · {group.protocol.value} · idle timeout {group.idle_timeout_seconds} s",
-                          f"{_count(len(members), 'domain')} · {listeners}/{LISTENERS_PER_ALB} listeners")
+                          f"{_count(len(members), 'domain', zero='no domains')} · {listeners}/{LISTENERS_PER_ALB} listeners")
         lines.append(f"    {lb}[{lb_label}]")
         for spec in members:
             if compact:
@@ -173,7 +174,7 @@ def _render(config: PlatformConfig, *, compact: bool) -> str:
                 edges.extend(_domain_edges(spec, lb))
         lines.append("  end")
     if compact:
-        aliases = [f"zone -.->|{_count(len(members), 'alias record')}| {_id('lb', group_name, shard)}"
+        aliases = [f"zone -.->|{_count(len(members), 'alias record', zero='no records')}| {_id('lb', group_name, shard)}"
                    for group_name, shard, members in _domains_by_load_balancer(config)]
         edges[:0] = aliases
     lines.extend("  " + edge for edge in edges)
