@@ -98,7 +98,8 @@ class DomainService(Construct):
             "Environment variables carry non-secret settings (domain name, session length, flag URLs); "
             "secrets are never configured here. Production would add secrets through ecs.Secret from Secrets Manager."))
         self.repository.grant_pull(self.task_definition.obtain_execution_role())
-        acknowledge_inline_policy(self.task_definition)
+        for role in (task_role, execution_role):
+            acknowledge_inline_policy(role)
         acknowledge(self.task_definition.obtain_execution_role(), Ack(
             "AwsSolutions-IAM5[Resource::*]",
             "ecr:GetAuthorizationToken has no resource-level permissions and must use '*'; image pulls and log "
