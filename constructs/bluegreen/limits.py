@@ -6,6 +6,7 @@ TARGET_GROUPS_PER_ALB = 100
 LISTENERS_PER_DOMAIN = 2  # production + test
 TARGET_GROUPS_PER_DOMAIN = 2  # blue + green
 MAX_DOMAINS_PER_ALB = min(LISTENERS_PER_ALB // LISTENERS_PER_DOMAIN, TARGET_GROUPS_PER_ALB // TARGET_GROUPS_PER_DOMAIN)
+INBOUND_RULES_PER_SECURITY_GROUP = 60  # default VPC quota; each domain opens 2 + len(client_cidrs) rules
 MAX_ALARMS_PER_DEPLOYMENT_GROUP = 10
 MAX_APPROVAL_EXPIRY_MINUTES = 59  # CodeDeploy fails an unanswered hook after 60 minutes
 CFN_MAX_RESOURCES_PER_STACK = 500
@@ -22,3 +23,11 @@ FARGATE_CPU_MEMORY: dict[int, tuple[int, ...]] = {
     8192: tuple(range(16384, 61440 + 1, 4096)),
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
+MAX_PUBLISHED_SMOKE_CHECKS_BYTES = 1400  # keeps a domain's metadata (~2.7 KB otherwise) in a Standard parameter
+
+
+def domains_per_load_balancer(client_cidr_count: int) -> int:
+    """Listener/target-group quota, or the ALB security group's inbound-rule quota when client ranges
+    add rules: every domain opens its prod port to the VPC and each client range, its test port to the VPC."""
+    rules_per_domain = 2 + client_cidr_count
+    return min(MAX_DOMAINS_PER_ALB, INBOUND_RULES_PER_SECURITY_GROUP // rules_per_domain)

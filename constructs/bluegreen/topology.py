@@ -163,7 +163,8 @@ def _render(config: PlatformConfig, *, compact: bool) -> str:
         lines.append("    direction LR")
         lb_label = _label(f"ALB {load_balancer_name(platform, group_name, shard)}",
                           f"{scheme} · {group.protocol.value} · idle timeout {group.idle_timeout_seconds} s",
-                          f"{_count(len(members), 'domain', zero='no domains')} · {listeners}/{LISTENERS_PER_ALB} listeners")
+                          f"{_count(len(members), 'domain', zero='no domains')} · "
+                          f"{listeners}/{LISTENERS_PER_ALB} listeners")
         lines.append(f"    {lb}[{lb_label}]")
         for spec in members:
             if compact:
@@ -174,8 +175,8 @@ def _render(config: PlatformConfig, *, compact: bool) -> str:
                 edges.extend(_domain_edges(spec, lb))
         lines.append("  end")
     if compact:
-        aliases = [f"zone -.->|{_count(len(members), 'alias record', zero='no records')}| {_id('lb', group_name, shard)}"
-                   for group_name, shard, members in _domains_by_load_balancer(config)]
+        aliases = [f"zone -.->|{_count(len(members), 'alias record', zero='no records')}| "
+                   f"{_id('lb', group_name, shard)}" for group_name, shard, members in _domains_by_load_balancer(config)]
         edges[:0] = aliases
     lines.extend("  " + edge for edge in edges)
     return "\n".join(lines) + "\n"
@@ -199,6 +200,8 @@ def _domain_nodes(spec: DomainSpec, platform: str, zone: str) -> list[str]:
     d = spec.name
     name = resource_name(platform, d)
     blue, green = target_group_names(platform, d)
+    service = _label(f"Fargate service {name}",
+                     f"{spec.desired_count} tasks · {spec.cpu} CPU / {spec.memory_mib} MiB · {spec.protocol.value}")
     nodes = [
         f"subgraph {_id('domain', d)}[{_label(f'domain {d}')}]",
         "  direction LR",
@@ -207,14 +210,17 @@ def _domain_nodes(spec: DomainSpec, platform: str, zone: str) -> list[str]:
         f"  {_id(d, 'test')}[{_label(f'test listener :{spec.test_port}')}]",
         f"  {_id(d, 'blue')}[({_label('target group', blue)})]",
         f"  {_id(d, 'green')}[({_label('target group', green)})]",
-        f"  {_id(d, 'service')}[[{_label(f'Fargate service {name}', f'{spec.desired_count} tasks · {spec.cpu} CPU / {spec.memory_mib} MiB · {spec.protocol.value}')}]]",
+        f"  {_id(d, 'service')}[[{service}]]",
         f"  {_id(d, 'deploy')}{{{{{_label(f'CodeDeploy {name}', describe_shift(spec, platform))}}}}}",
     ]
     for event, what in hooks(spec):
         nodes.append(f"  {_id(d, 'hook', event)}>{_label(event, what)}]")
     if spec.protocol is Protocol.WEBSOCKET:
         drain = spec.drain
-        nodes.append(f"  {_id(d, 'drain')}[/{_label(f'drain {drain.name}', f'sessions up to {spec.max_session_seconds} s', f'deregistration delay {drain.deregistration_delay_seconds} s', f'blue kept {drain.termination_wait_minutes} min after the switch')}/]")
+        label = _label(f"drain {drain.name}", f"sessions up to {spec.max_session_seconds} s",
+                       f"deregistration delay {drain.deregistration_delay_seconds} s",
+                       f"blue kept {drain.termination_wait_minutes} min after the switch")
+        nodes.append(f"  {_id(d, 'drain')}[/{label}/]")
     nodes.append("end")
     return nodes
 

@@ -276,3 +276,20 @@ def test_smoke_checks_the_hook_would_reject_fail_at_synth(raw, check):
 def test_websocket_checks_must_expect_the_upgrade(raw):
     raw["domains"]["voice"]["smoke_checks"] = [{"name": "ws", "kind": "websocket", "path": "/s", "expect_status": 200}]
     assert error_for(raw).field == "domains.voice.smoke_checks[0]"
+
+
+def test_client_ranges_lower_domains_per_load_balancer(raw):
+    """Each client CIDR adds an inbound rule per domain to the ALB security group (60 rules by default)."""
+    raw["platform"]["client_cidrs"] = ["10.60.0.0/16", "10.61.0.0/16"]
+    _add_domains(raw, 20)
+    config = parse_config(raw, source="x")
+    internal = [d for d in config.domains if d.alb_group == "internal"]
+    assert sum(1 for d in internal if d.shard == 0) == 60 // 4
+    assert config.shards("internal") == 2
+
+
+def test_smoke_checks_must_fit_the_published_metadata(raw):
+    raw["domains"]["auth"]["smoke_checks"] = [
+        {"name": f"check-{i}", "method": "POST", "path": "/v1/x", "body": "x" * 300} for i in range(5)]
+    error = error_for(raw)
+    assert error.field == "domains.auth.smoke_checks" and "4 KB" in error.problem

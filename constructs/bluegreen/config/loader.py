@@ -20,7 +20,8 @@ from bluegreen.config.model import (
 from bluegreen.config.reader import Section, parse_each
 from bluegreen.drain import DrainPolicy
 from bluegreen.limits import (
-    FARGATE_CPU_MEMORY, MAX_ALARMS_PER_DEPLOYMENT_GROUP, MAX_APPROVAL_EXPIRY_MINUTES, MAX_DOMAINS_PER_ALB,
+    FARGATE_CPU_MEMORY, MAX_ALARMS_PER_DEPLOYMENT_GROUP, MAX_APPROVAL_EXPIRY_MINUTES,
+    MAX_PUBLISHED_SMOKE_CHECKS_BYTES, domains_per_load_balancer,
 )
 from bluegreen.traffic import STYLES, TrafficShift
 
@@ -78,7 +79,7 @@ def parse_config(raw: object, *, source: str) -> PlatformConfig:
         raise ConfigError(source=source, field="domains", problem="no domains declared",
                           fix="declare at least one domain under `domains:`")
     _check_ports(domains, groups, source)
-    domains = _assign_shards(domains, source)
+    domains = _assign_shards(domains, source, capacity=domains_per_load_balancer(len(platform.client_cidrs)))
     _check_idle_timeouts(domains, groups, source)
     feature_flags = _parse_feature_flags(dict(flags_raw), source=source, domains=domains)
     return PlatformConfig(source=source, platform=platform, alb_groups=groups, domains=domains,
@@ -229,6 +230,11 @@ def _parse_domain(name: str, raw: Any, *, source: str, groups: dict[str, AlbGrou
                       "declare at least one business-flow check run against the test listener")
     if len(set(names)) != len(names):
         raise s.error("smoke_checks", "two smoke checks share a name", "give every check a unique name")
+    published = len(json.dumps([c.to_metadata() for c in smoke]))
+    if published > MAX_PUBLISHED_SMOKE_CHECKS_BYTES:
+        raise s.error("smoke_checks", f"the checks take {published} bytes of published metadata (limit "
+                      f"{MAX_PUBLISHED_SMOKE_CHECKS_BYTES}: the domain's SSM parameter must stay under 4 KB)",
+                      "use fewer or shorter checks (small bodies, few headers)")
     stickiness = s.take_int("stickiness_seconds", 3600, minimum=1, maximum=604800)
     shard = s.take_int("shard", None, minimum=0, maximum=99)
     s.done()
@@ -391,24 +397,26 @@ def _check_ports(domains: tuple[DomainSpec, ...], groups: dict[str, AlbGroupSpec
                 seen[port] = f"domains.{domain.name}.{key}"
 
 
-def _assign_shards(domains: tuple[DomainSpec, ...], source: str) -> tuple[DomainSpec, ...]:
+def _assign_shards(domains: tuple[DomainSpec, ...], source: str, *, capacity: int) -> tuple[DomainSpec, ...]:
     """Place domains on load balancers of their group: pinned shards first, then config order fills the
-    lowest shard with room. Appending a domain never moves an existing one; pin with `shard` to be explicit."""
+    lowest shard with room. Appending a domain never moves an existing one; pin with `shard` to be explicit.
+    `capacity` is 25 (50 listeners), less when client CIDRs add security-group rules per domain."""
     used: dict[tuple[str, int], int] = {}
     for domain in domains:
         if domain.shard is not None:
             key = (domain.alb_group, domain.shard)
             used[key] = used.get(key, 0) + 1
-            if used[key] > MAX_DOMAINS_PER_ALB:
+            if used[key] > capacity:
                 raise ConfigError(source=source, field=f"domains.{domain.name}.shard",
                                   problem=f"shard {domain.shard} of ALB group {domain.alb_group} would hold more than "
-                                          f"{MAX_DOMAINS_PER_ALB} domains (50 listeners: prod + test per domain)",
+                                          f"{capacity} domains (50 listeners, prod + test per domain, and 60 "
+                                          f"security-group rules per load balancer)",
                                   fix="pin this domain to another shard or remove `shard` to place it automatically")
     placed = []
     for domain in domains:
         if domain.shard is None:
             shard = 0
-            while used.get((domain.alb_group, shard), 0) >= MAX_DOMAINS_PER_ALB:
+            while used.get((domain.alb_group, shard), 0) >= capacity:
                 shard += 1
             used[(domain.alb_group, shard)] = used.get((domain.alb_group, shard), 0) + 1
             domain = replace(domain, shard=shard)
