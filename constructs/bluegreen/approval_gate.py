@@ -19,6 +19,9 @@ from constructs import Construct
 from bluegreen.audit_table import DeploymentAuditTable
 from bluegreen.compliance import Ack, acknowledge, acknowledge_inline_policy, acknowledge_wildcards, logical_ref
 from bluegreen.lambda_support import PlatformFunction
+from bluegreen.platform_grants import (
+    grant_deployment_groups, grant_put_platform_events, grant_read_platform_parameters,
+)
 from bluegreen.slack_secrets import SlackSecrets
 
 CALLBACK_PATH = ("slack", "interactions")
@@ -82,49 +85,42 @@ class ApprovalGate(Construct):
                   description="Slack app > Interactivity & Shortcuts > Request URL")
 
     def _grant(self, stack: Stack, platform_name: str, audit: DeploymentAuditTable, scheduler_role: iam.Role) -> None:
-        arn = f"arn:{stack.partition}:codedeploy:{stack.region}:{stack.account}"
-        groups = f"{arn}:deploymentgroup:{platform_name}-*/{platform_name}-*"
-        applications = f"{arn}:application:{platform_name}-*"
-        answer_hook = iam.PolicyStatement(actions=["codedeploy:PutLifecycleEventHookExecutionStatus"],
-                                          resources=[groups])
-        read_deployment = iam.PolicyStatement(actions=["codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup"],
-                                              resources=[groups])
-        events = iam.PolicyStatement(actions=["events:PutEvents"], resources=[
-            f"arn:{stack.partition}:events:{stack.region}:{stack.account}:event-bus/default"])
-        groups_reason = ("Scoped to this platform's deployment groups by their naming convention; domains are added "
-                         "without redeploying the platform, so their ARNs cannot be enumerated here.")
         for fn in (self.request_function, self.callback_function, self.expiry_function):
             audit.grant_items(fn)
             self.secrets.bot_token.grant_read(fn)
-            fn.add_to_role_policy(answer_hook)
-            fn.add_to_role_policy(read_deployment)
-            fn.add_to_role_policy(events)
-            acknowledge_wildcards(fn, ("codedeploy", f"deploymentgroup:{platform_name}-*/{platform_name}-*",
-                                       groups_reason))
+            grant_put_platform_events(fn)
+        grant_deployment_groups(
+            self.request_function, platform_name=platform_name,
+            actions=["codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup", "codedeploy:ListDeployments",
+                     "codedeploy:BatchGetDeployments", "codedeploy:PutLifecycleEventHookExecutionStatus"],
+            purpose="Reads the deployment being approved and the platform's other in-flight deployments, and "
+                    "answers the hook at once when no approval is required.")
+        for fn in (self.callback_function, self.expiry_function):
+            grant_deployment_groups(
+                fn, platform_name=platform_name,
+                actions=["codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"],
+                purpose="Answers the BeforeAllowTraffic hook with the recorded decision.")
         self.secrets.signing_secret.grant_read(self.callback_function)
         request = self.request_function
+        grant_read_platform_parameters(request, platform_name=platform_name,
+                                       purpose="Reads the published domain metadata and the identity map.")
+        applications = f"application:{platform_name}-*"
         request.add_to_role_policy(iam.PolicyStatement(
-            actions=["codedeploy:ListDeployments", "codedeploy:BatchGetDeployments",
-                     "codedeploy:GetApplicationRevision"],
-            resources=[groups, applications]))
-        request.add_to_role_policy(iam.PolicyStatement(
-            actions=["ssm:GetParameter", "ssm:GetParameters"],
-            resources=[f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:parameter/{platform_name}/*"]))
+            actions=["codedeploy:ListDeployments", "codedeploy:GetApplicationRevision"],
+            resources=[f"arn:{stack.partition}:codedeploy:{stack.region}:{stack.account}:{applications}"]))
         request.add_to_role_policy(iam.PolicyStatement(actions=["ecs:DescribeTaskDefinition"], resources=["*"]))
+        schedules = f"schedule/{platform_name}-approvals/*"
         request.add_to_role_policy(iam.PolicyStatement(
             actions=["scheduler:CreateSchedule"],
-            resources=[f"arn:{stack.partition}:scheduler:{stack.region}:{stack.account}:schedule/"
-                       f"{platform_name}-approvals/*"]))
+            resources=[f"arn:{stack.partition}:scheduler:{stack.region}:{stack.account}:{schedules}"]))
         request.add_to_role_policy(iam.PolicyStatement(
             actions=["iam:PassRole"], resources=[scheduler_role.role_arn],
             conditions={"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}))
         acknowledge_wildcards(
             request,
-            ("codedeploy", f"application:{platform_name}-*",
+            ("codedeploy", applications,
              "Lists in-flight deployments of this platform's applications (named by convention) for the message."),
-            ("ssm", f"parameter/{platform_name}/*",
-             "Reads the published per-domain deployment metadata under the platform's SSM prefix."),
-            ("scheduler", f"schedule/{platform_name}-approvals/*",
+            ("scheduler", schedules,
              "Creates one-shot expiry schedules, one per approval request, only in the platform's schedule group."))
 
     def _api(self, platform_name: str, logs_key: kms.IKey, rate: int, burst: int) -> apigw.RestApi:

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from bluegreen.audit_table import DeploymentAuditTable
 from bluegreen.compliance import acknowledge_wildcards
+from bluegreen.platform_grants import grant_deployment_groups, grant_read_platform_parameters
 from bluegreen.lambda_support import PlatformFunction
 
 PLATFORM_EVENT_SOURCE = "bluegreen.platform"
@@ -38,23 +39,17 @@ class DeploymentNotifier(Construct):
             environment=environment, timeout=Duration.seconds(30)).function
         audit.grant_items(self.function)
         bot_token.grant_read(self.function)
-        arn = f"arn:{stack.partition}:codedeploy:{stack.region}:{stack.account}"
-        self.function.add_to_role_policy(iam.PolicyStatement(
-            actions=["codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup"],
-            resources=[f"{arn}:deploymentgroup:{platform_name}-*/{platform_name}-*"]))
-        self.function.add_to_role_policy(iam.PolicyStatement(
-            actions=["ssm:GetParameter"],
-            resources=[f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:parameter/{platform_name}/*"]))
+        grant_deployment_groups(self.function, platform_name=platform_name,
+                                actions=["codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup"],
+                                purpose="Reads deployments to describe them in the timeline.")
+        grant_read_platform_parameters(self.function, platform_name=platform_name,
+                                       purpose="Reads published domain metadata (channel, image) for messages.")
+        alarms = f"alarm:{platform_name}-*"
         self.function.add_to_role_policy(iam.PolicyStatement(
             actions=["cloudwatch:DescribeAlarms"],
-            resources=[f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:{platform_name}-*"]))
-        acknowledge_wildcards(
-            self.function,
-            ("codedeploy", f"deploymentgroup:{platform_name}-*/{platform_name}-*",
-             "Reads this platform's deployments (named by convention) to describe them in the timeline."),
-            ("ssm", f"parameter/{platform_name}/*", "Reads published domain metadata (channel, image) for messages."),
-            ("cloudwatch", f"alarm:{platform_name}-*",
-             "Names the rollback alarm that fired, from this platform's alarms (named by convention)."))
+            resources=[f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:{alarms}"]))
+        acknowledge_wildcards(self.function, ("cloudwatch", alarms,
+                                              "Names the rollback alarm that fired, from this platform's alarms."))
 
         target = targets.LambdaFunction(self.function, retry_attempts=2, max_event_age=Duration.hours(1))
         self.codedeploy_rule = events.Rule(

@@ -1,16 +1,17 @@
 """AfterAllowTestTraffic hook: business-flow smoke checks against the green task set via the test listener."""
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from bluegreen.approval_gate import hook_function_name
 from bluegreen.audit_table import DeploymentAuditTable
-from bluegreen.compliance import acknowledge_wildcards
+from bluegreen.platform_grants import (
+    grant_deployment_groups, grant_put_platform_events, grant_read_platform_parameters,
+)
 from bluegreen.lambda_support import PlatformFunction
 
 
@@ -24,7 +25,6 @@ class SmokeTestHook(Construct):
                  layer: lambda_.ILayerVersion, logs_key: kms.IKey, vpc: ec2.IVpc,
                  security_group: ec2.ISecurityGroup, timeout: Duration = Duration.minutes(5)) -> None:
         super().__init__(scope, id)
-        stack = Stack.of(self)
         self.function = PlatformFunction(
             self, "Hook", function_name=hook_function_name(platform_name, "smoke-tests"),
             code_directory="smoke_tests", handler="handler.handler",
@@ -33,19 +33,9 @@ class SmokeTestHook(Construct):
             environment={"PLATFORM_NAME": platform_name, "SSM_PREFIX": f"/{platform_name}",
                          "AUDIT_TABLE": audit.table.table_name}).function
         audit.grant_items(self.function)
-        arn = f"arn:{stack.partition}:codedeploy:{stack.region}:{stack.account}"
-        self.function.add_to_role_policy(iam.PolicyStatement(
-            actions=["codedeploy:PutLifecycleEventHookExecutionStatus", "codedeploy:GetDeployment"],
-            resources=[f"{arn}:deploymentgroup:{platform_name}-*/{platform_name}-*"]))
-        self.function.add_to_role_policy(iam.PolicyStatement(
-            actions=["ssm:GetParameter"],
-            resources=[f"arn:{stack.partition}:ssm:{stack.region}:{stack.account}:parameter/{platform_name}/*"]))
-        self.function.add_to_role_policy(iam.PolicyStatement(
-            actions=["events:PutEvents"],
-            resources=[f"arn:{stack.partition}:events:{stack.region}:{stack.account}:event-bus/default"]))
-        acknowledge_wildcards(
-            self.function,
-            ("codedeploy", f"deploymentgroup:{platform_name}-*/{platform_name}-*",
-             "Scoped to this platform's deployment groups by naming convention; domains join without a platform deploy."),
-            ("ssm", f"parameter/{platform_name}/*",
-             "Reads the published per-domain metadata (test endpoint, checks) under the platform's SSM prefix."))
+        grant_deployment_groups(self.function, platform_name=platform_name,
+                                actions=["codedeploy:PutLifecycleEventHookExecutionStatus", "codedeploy:GetDeployment"],
+                                purpose="Reads the deployment and answers its AfterAllowTestTraffic hook.")
+        grant_read_platform_parameters(self.function, platform_name=platform_name,
+                                       purpose="Reads the published per-domain metadata (test endpoint, checks).")
+        grant_put_platform_events(self.function)

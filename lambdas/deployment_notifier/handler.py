@@ -35,6 +35,7 @@ except ImportError:  # pragma: no cover - exercised in Lambda
     import store as _store  # type: ignore[no-redef]
     import timeline  # type: ignore[no-redef]
 
+from bgruntime.deployments import describe_error
 from bgruntime.log import get_logger
 from bgruntime.slack import SlackClient, SlackError
 
@@ -251,7 +252,7 @@ class _Notifier:
         try:
             return self.deps.codedeploy.get_deployment(deploymentId=self.event.deployment_id)["deploymentInfo"]
         except Exception as exc:  # noqa: BLE001
-            code = _error_code(exc)
+            code = describe_error(exc)
             if code in ("DeploymentDoesNotExistException", "InvalidDeploymentIdException"):
                 return _UNKNOWN
             log.warning("GetDeployment failed; posting with what the event carries",
@@ -268,7 +269,7 @@ class _Notifier:
             names = [a["name"] for a in (group.get("alarmConfiguration") or {}).get("alarms") or [] if a.get("name")]
         except Exception as exc:  # noqa: BLE001
             log.warning("GetDeploymentGroup failed; rollback reason without alarm names",
-                        deployment_id=self.event.deployment_id, error=_error_code(exc))
+                        deployment_id=self.event.deployment_id, error=describe_error(exc))
             return []
         if not names:
             return []
@@ -279,7 +280,7 @@ class _Notifier:
                       for a in answer.get("MetricAlarms", []) + answer.get("CompositeAlarms", [])}
         except Exception as exc:  # noqa: BLE001
             log.warning("DescribeAlarms failed; alarm states unknown", deployment_id=self.event.deployment_id,
-                        error=_error_code(exc))
+                        error=describe_error(exc))
             states = {}
         return [timeline.Alarm(name, states.get(name)) for name in names]
 
@@ -301,7 +302,7 @@ class _Notifier:
         try:
             value = json.loads(self.deps.ssm.get_parameter(Name=name)["Parameter"]["Value"])
         except Exception as exc:  # noqa: BLE001 - missing metadata only degrades the message
-            log.warning("parameter unavailable", parameter=name, error=_error_code(exc))
+            log.warning("parameter unavailable", parameter=name, error=describe_error(exc))
             value = None
         self.deps.cache[name] = (now, value)
         return value
@@ -320,12 +321,3 @@ class _Notifier:
         identity_map = self._platform_parameter().get("slackIdentityMap")
         slack_id = identity_map.get(requester) if isinstance(identity_map, dict) else None
         return slack_id if isinstance(slack_id, str) else None
-
-
-def _error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code")
-        if code:
-            return str(code)
-    return type(exc).__name__

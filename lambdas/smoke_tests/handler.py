@@ -33,7 +33,7 @@ except ImportError:  # pragma: no cover - exercised in Lambda
     from bgruntime import smoke_checks as _checks  # type: ignore[no-redef]
     import runner as _runner  # type: ignore[no-redef]
 
-from bgruntime.deployments import report_hook_status
+from bgruntime.deployments import describe_error, report_hook_status
 from bgruntime.log import get_logger
 
 log = get_logger("smoke_tests")
@@ -155,7 +155,7 @@ def evaluate(deployment_id: str, deps: Deps, *, env: Mapping[str, str], deadline
     try:
         info = deps.codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
     except Exception as exc:  # noqa: BLE001
-        return Outcome(False, f"GetDeployment failed: {_error_code(exc)}")
+        return Outcome(False, f"GetDeployment failed: {describe_error(exc)}")
     application = info.get("applicationName")
     domain = domain_from_application(application, platform)
     if domain is None:
@@ -165,7 +165,7 @@ def evaluate(deployment_id: str, deps: Deps, *, env: Mapping[str, str], deadline
     try:
         raw = deps.ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
     except Exception as exc:  # noqa: BLE001
-        code = _error_code(exc)
+        code = describe_error(exc)
         if code == "ParameterNotFound":
             return Outcome(False, f"deployment metadata {parameter} not found; deploy the domain stack first", domain)
         return Outcome(False, f"reading {parameter} failed: {code}", domain)
@@ -220,7 +220,7 @@ def _record(deps: Deps, env: Mapping[str, str], deployment_id: str, outcome: Out
     try:
         deps.table.put_item(Item=item)
     except Exception as exc:  # noqa: BLE001 - the verdict does not depend on the audit write
-        log.error("recording smoke results failed", deployment_id=deployment_id, error=_error_code(exc))
+        log.error("recording smoke results failed", deployment_id=deployment_id, error=describe_error(exc))
 
 
 def _publish(deps: Deps, env: Mapping[str, str], deployment_id: str, outcome: Outcome) -> None:
@@ -243,7 +243,7 @@ def _publish(deps: Deps, env: Mapping[str, str], deployment_id: str, outcome: Ou
         if answer.get("FailedEntryCount"):
             log.error("publishing smoke event failed", deployment_id=deployment_id, entries=answer.get("Entries"))
     except Exception as exc:  # noqa: BLE001
-        log.error("publishing smoke event failed", deployment_id=deployment_id, error=_error_code(exc))
+        log.error("publishing smoke event failed", deployment_id=deployment_id, error=describe_error(exc))
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -285,13 +285,6 @@ def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
         return default
 
 
-def _error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code")
-        if code:
-            return str(code)
-    return type(exc).__name__
 
 
 def _keys(event: Any) -> list[str]:

@@ -200,6 +200,11 @@ def error_code(exc: BaseException) -> str | None:
     return None
 
 
+def describe_error(exc: BaseException) -> str:
+    """The AWS error code, or the exception's type name: short, and never a secret, for logs."""
+    return error_code(exc) or type(exc).__name__
+
+
 def _appspec_target(revision: Mapping[str, Any]) -> tuple[str | None, str]:
     """(task definition, container name) from an ECS AppSpec revision (JSON or YAML content)."""
     content = None
