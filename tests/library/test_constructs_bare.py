@@ -69,7 +69,7 @@ def test_trigger_reads_on_create_and_deploys_on_update(built):
     _, _, template = built
     (resource,) = template.find_resources("Custom::CodeDeployBlueGreenDeployment").values()
     create, update = resource["Properties"]["Create"], resource["Properties"]["Update"]
-    assert '"getDeploymentGroup"' in json.dumps(create)
+    assert json.loads(create)["action"] == "getDeploymentGroup"
     rendered = json.dumps(update)
     assert "createDeployment" in rendered and "CodeDeployHook_p_a" in rendered and "requester=cloudformation" in rendered
 
