@@ -206,7 +206,6 @@ class CfnRenderer:
     region: str = "eu-west-1"
 
     def render(self, stack: str, value: Any) -> str:
-        template = self.templates[stack]
         if isinstance(value, str):
             return value
         if isinstance(value, bool):

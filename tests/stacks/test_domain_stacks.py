@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from aws_cdk.assertions import Capture, Match, Template
+from aws_cdk.assertions import Capture, Template
 
 from tests.synth_support import resources_of_type
 
