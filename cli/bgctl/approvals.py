@@ -6,7 +6,7 @@ from typing import Any
 from . import inputs
 from .backoff import Backoff
 from .errors import UsageError
-from .metadata import load_platform
+from .metadata import platform_and_domains
 from .progress import decided_by_label
 from .table import clip, format_table, short_time, to_json
 from .watch import deserialize_item
@@ -62,10 +62,7 @@ def run(ctx: Any, args: Any) -> int:
     if not 1 <= args.limit <= 1000:
         raise UsageError("--limit must be between 1 and 1000")
     clients = ctx.clients()
-    platform = load_platform(clients.client("ssm"), ctx.platform, clients.region)
-    if args.domain:
-        platform.require_domain(args.domain)
-    domains = [args.domain] if args.domain else list(platform.domains)
+    platform, domains = platform_and_domains(clients, ctx.platform, args.domain)
     items = trail(ctx, clients, platform.audit_table, domains, args.limit)
     ctx.out(to_json(items) if args.json else render_table(items))
     return 0

@@ -144,3 +144,11 @@ def domain_from_application(application: str, platform: str) -> str:
     """CodeDeploy application `P-D` -> `D` (contracts.md)."""
     prefix = f"{platform}-"
     return application[len(prefix):] if application.startswith(prefix) else application
+
+
+def platform_and_domains(clients: Any, platform: str, domain: str | None) -> tuple[PlatformInfo, list[str]]:
+    """The platform parameter plus the domains a listing command covers (one, checked, or all)."""
+    info = load_platform(clients.client("ssm"), platform, clients.region)
+    if domain:
+        info.require_domain(domain)
+    return info, [domain] if domain else list(info.domains)

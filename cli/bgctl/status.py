@@ -6,7 +6,7 @@ from typing import Any
 from . import description, inputs
 from .backoff import Backoff
 from .errors import AwsError, error_code
-from .metadata import PlatformInfo, load_domain, load_platform
+from .metadata import PlatformInfo, load_domain, platform_and_domains
 from .progress import IN_FLIGHT_STATUSES, decided_by_label, parse_time
 from .render import iso
 from .table import clip, format_table, short_time, to_json
@@ -144,10 +144,7 @@ def run(ctx: Any, args: Any) -> int:
 
         raise UsageError("--limit must be at least 1")
     clients = ctx.clients()
-    platform = load_platform(clients.client("ssm"), ctx.platform, clients.region)
-    if args.domain:
-        platform.require_domain(args.domain)
-    domains = [args.domain] if args.domain else list(platform.domains)
+    platform, domains = platform_and_domains(clients, ctx.platform, args.domain)
     rows, shown = collect(ctx, clients, platform, domains, args.limit)
     if args.json:
         ctx.out(to_json(rows))
