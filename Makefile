@@ -11,6 +11,8 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20,22
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export CDK_DISABLE_VERSION_CHECK := 1
+# The CLI's own AWS SDK warns on Node 20 (end of life) whenever credentials are configured.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 CDK_FLAGS := --no-notices --no-version-reporting --quiet
 PYTEST_WORKERS ?= auto
 

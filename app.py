@@ -7,9 +7,18 @@ construct is built.
 """
 from __future__ import annotations
 
+import os
 import sys
 
-import aws_cdk as cdk
+# jsii prints a Node end-of-life banner (as Python byte strings) when aws-cdk-lib starts its Node
+# runtime; silence it here, before the import, so every `cdk` command the README shows prints only
+# its own output whatever the caller's environment. Supported Node versions: README "Requirements".
+for _name, _value in (("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1"),
+                      ("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20"),
+                      ("JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION", "1")):
+    os.environ.setdefault(_name, _value)
+
+import aws_cdk as cdk  # noqa: E402 - after the jsii settings above
 
 from bluegreen.config.errors import ConfigError
 from bluegreen.config.loader import load_config

@@ -52,7 +52,7 @@ class PlatformStack(Stack):
         layer = RuntimeLayer(self, "Runtime").layer
         shared = dict(platform_name=name, audit=self.audit, layer=layer, logs_key=foundation.logs_key,
                       vpc=foundation.vpc, security_group=lambdas_sg)
-        self.approval_gate = ApprovalGate(self, "ApprovalGate", **shared)
+        self.approval_gate = ApprovalGate(self, "ApprovalGate", api_logging=platform.api_gateway_logging, **shared)
         self.smoke_tests = SmokeTestHook(self, "SmokeTests", **shared)
         self.notifier = DeploymentNotifier(self, "Timeline", bot_token=self.approval_gate.secrets.bot_token,
                                            channel=platform.notification_channel, **shared)

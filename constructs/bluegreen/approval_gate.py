@@ -17,6 +17,7 @@ from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from bluegreen.audit_table import DeploymentAuditTable
+from bluegreen.config.model import ApiGatewayLogging
 from bluegreen.compliance import Ack, acknowledge, acknowledge_inline_policy, acknowledge_wildcards, logical_ref
 from bluegreen.lambda_support import PlatformFunction
 from bluegreen.platform_grants import (
@@ -39,7 +40,7 @@ class ApprovalGate(Construct):
     def __init__(self, scope: Construct, id: str, *, platform_name: str, audit: DeploymentAuditTable,
                  layer: lambda_.ILayerVersion, logs_key: kms.IKey, vpc: ec2.IVpc,
                  security_group: ec2.ISecurityGroup, throttle_rate_per_second: int = 10,
-                 throttle_burst: int = 20) -> None:
+                 throttle_burst: int = 20, api_logging: ApiGatewayLogging = ApiGatewayLogging.OFF) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
         self.secrets = SlackSecrets(self, "SlackSecrets", platform_name=platform_name)
@@ -79,7 +80,7 @@ class ApprovalGate(Construct):
             {"SLACK_SIGNING_SECRET_ARN": self.secrets.signing_secret.secret_arn}, Duration.seconds(10))
 
         self._grant(stack, platform_name, audit, scheduler_role)
-        self.api = self._api(platform_name, logs_key, throttle_rate_per_second, throttle_burst)
+        self.api = self._api(platform_name, logs_key, throttle_rate_per_second, throttle_burst, api_logging)
         self.callback_url = self.api.url_for_path("/" + "/".join(CALLBACK_PATH))
         CfnOutput(self, "ApprovalCallbackUrl", value=self.callback_url,
                   description="Slack app > Interactivity & Shortcuts > Request URL")
@@ -123,22 +124,37 @@ class ApprovalGate(Construct):
             ("scheduler", schedules,
              "Creates one-shot expiry schedules, one per approval request, only in the platform's schedule group."))
 
-    def _api(self, platform_name: str, logs_key: kms.IKey, rate: int, burst: int) -> apigw.RestApi:
-        access_logs = logs.LogGroup(self, "ApiAccessLogs", retention=logs.RetentionDays.ONE_YEAR,
-                                    encryption_key=logs_key, removal_policy=RemovalPolicy.RETAIN)
-        api = apigw.RestApi(
-            self, "Api", rest_api_name=f"{platform_name}-approvals",
-            description="Slack interactivity endpoint for deployment approvals",
-            endpoint_types=[apigw.EndpointType.REGIONAL], cloud_watch_role=True,
-            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
-            deploy_options=apigw.StageOptions(
-                stage_name="v1", tracing_enabled=True, logging_level=apigw.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False, metrics_enabled=True,
-                throttling_rate_limit=rate, throttling_burst_limit=burst,
+    def _api(self, platform_name: str, logs_key: kms.IKey, rate: int, burst: int,
+             logging: ApiGatewayLogging) -> apigw.RestApi:
+        # Stage logs need the account's API Gateway CloudWatch role (an account-wide singleton, see
+        # https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html), so the platform only
+        # creates that singleton when asked to and logs only when the account has one.
+        logged = logging is not ApiGatewayLogging.OFF
+        stage_logs: dict = {}
+        if logged:
+            access_logs = logs.LogGroup(self, "ApiAccessLogs", retention=logs.RetentionDays.ONE_YEAR,
+                                        encryption_key=logs_key, removal_policy=RemovalPolicy.RETAIN)
+            stage_logs = dict(
+                logging_level=apigw.MethodLoggingLevel.ERROR, data_trace_enabled=False,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
                     caller=False, http_method=True, ip=True, protocol=True, request_time=True,
-                    resource_path=True, response_length=True, status=True, user=False)))
+                    resource_path=True, response_length=True, status=True, user=False))
+        creates_account_role = logging is ApiGatewayLogging.CREATE_ACCOUNT_ROLE
+        api = apigw.RestApi(
+            self, "Api", rest_api_name=f"{platform_name}-approvals",
+            description="Slack interactivity endpoint for deployment approvals",
+            endpoint_types=[apigw.EndpointType.REGIONAL], cloud_watch_role=creates_account_role,
+            **({"cloud_watch_role_removal_policy": RemovalPolicy.RETAIN} if creates_account_role else {}),
+            deploy_options=apigw.StageOptions(
+                stage_name="v1", tracing_enabled=True, metrics_enabled=True,
+                throttling_rate_limit=rate, throttling_burst_limit=burst, **stage_logs))
+        if not logged:
+            reason = ("Stage logging needs the account-wide API Gateway CloudWatch role, which this platform does not "
+                      "own by default (api_gateway_logging: off); the callback Lambda logs every request it receives. "
+                      "Set platform.api_gateway_logging to account-role-exists once the account has that role.")
+            acknowledge(api, Ack("AwsSolutions-APIG1", reason), Ack("AwsSolutions-APIG6", reason),
+                        Ack("HIPAA.Security-APIGWExecutionLoggingEnabled", reason))
         validator = api.add_request_validator("RequireSlackHeaders", validate_request_parameters=True,
                                               validate_request_body=True)
         resource = api.root
@@ -161,10 +177,11 @@ class ApprovalGate(Construct):
                         "never hit or replay decisions. No response is cached, so nothing is stored to encrypt."),
                     Ack("HIPAA.Security-APIGWSSLEnabled",
                         "The only integration is a Lambda proxy invoked through AWS's signed API, not an HTTP backend "
-                        "that could verify an API Gateway client certificate; clients reach the API over TLS only."),
-                    Ack("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                        "AmazonAPIGatewayPushToCloudWatchLogs]",
-                        "API Gateway's account-level logging role needs exactly this AWS-managed policy."))
+                        "that could verify an API Gateway client certificate; clients reach the API over TLS only."))
+        if creates_account_role:
+            acknowledge(api, Ack("AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                                 "AmazonAPIGatewayPushToCloudWatchLogs]",
+                                 "API Gateway's account-level logging role needs exactly this AWS-managed policy."))
         return api
 
 

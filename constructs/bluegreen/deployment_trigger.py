@@ -26,6 +26,9 @@ PROVIDER_LAMBDA_HIPAA_ACKS = (
     Ack("HIPAA.Security-LambdaDLQ",
         "Invoked synchronously by CloudFormation, which records and surfaces every failure as a stack event; "
         "there is no asynchronous event to dead-letter."),
+    Ack("HIPAA.Security-CloudWatchLogGroupEncrypted",
+        "The provider's CDK-managed log group holds only CodeDeploy request/response summaries (application, "
+        "group and deployment ids), no health data; it is encrypted at rest by CloudWatch Logs' service key."),
     Ack("HIPAA.Security-LambdaInsideVPC",
         "Calls only the CodeDeploy API and handles no health data; placing it in the VPC adds NAT dependency "
         "without reducing exposure."),

@@ -121,7 +121,9 @@ class DomainService(Construct):
         # --- listeners: production (sticky during canary/linear) and test, closed by default ---
         protocol = elbv2.ApplicationProtocol.HTTPS if tls else elbv2.ApplicationProtocol.HTTP
         certificates = [elbv2.ListenerCertificate.from_arn(lb.group.certificate_arn)] if tls else None
-        ssl_policy = elbv2.SslPolicy.RECOMMENDED_TLS if tls else None
+        # Pinned, not CDK's default: a listener property must never change after create (a listener update
+        # re-applies DefaultActions). This is the policy the recommended flag usePostQuantumTlsPolicy selects.
+        ssl_policy = elbv2.SslPolicy.TLS13_12_PQ if tls else None
         sticky = spec.traffic.style != "all_at_once"
         prod_action = elbv2.ListenerAction.forward(
             [self.blue_target_group],

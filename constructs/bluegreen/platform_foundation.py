@@ -69,6 +69,7 @@ class PlatformFoundation(Construct):
         self.vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group),
                               traffic_type=ec2.FlowLogTrafficType.ALL)
         acknowledge_inline_policy(self.vpc)
+        self._retain_default_sg_provider_logs(log_retention)
 
         self.access_log_bucket = s3.Bucket(
             self, "AlbAccessLogs", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
@@ -100,3 +101,15 @@ class PlatformFoundation(Construct):
         else:
             self.zone = route53.PrivateHostedZone(self, "Zone", zone_name=hosted_zone.name, vpc=self.vpc,
                                                   comment=f"{platform_name}: domain service endpoints")
+
+    def _retain_default_sg_provider_logs(self, retention: logs.RetentionDays) -> None:
+        """CDK's provider that empties the VPC's default security group (`restrictDefaultSecurityGroup`) is a
+        raw CloudFormation Lambda without a log group, so its logs would never expire: give it one."""
+        stack = Stack.of(self)
+        provider = stack.node.try_find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
+        handler = provider.node.try_find_child("Handler") if provider is not None else None
+        if handler is None:
+            return
+        log_group = logs.LogGroup(self, "DefaultSecurityGroupProviderLogs", retention=retention,
+                                  encryption_key=self.logs_key, removal_policy=RemovalPolicy.DESTROY)
+        handler.add_property_override("LoggingConfig", {"LogGroup": log_group.log_group_name})

@@ -293,3 +293,14 @@ def test_smoke_checks_must_fit_the_published_metadata(raw):
         {"name": f"check-{i}", "method": "POST", "path": "/v1/x", "body": "x" * 300} for i in range(5)]
     error = error_for(raw)
     assert error.field == "domains.auth.smoke_checks" and "4 KB" in error.problem
+
+
+def test_api_gateway_logging_defaults_off_and_accepts_only_known_modes(raw):
+    from bluegreen.config.model import ApiGatewayLogging
+
+    assert parse_config(raw, source="platform.yaml").platform.api_gateway_logging is ApiGatewayLogging.OFF
+    raw["platform"]["api_gateway_logging"] = "account-role-exists"
+    assert parse_config(raw, source="p").platform.api_gateway_logging is ApiGatewayLogging.ACCOUNT_ROLE_EXISTS
+    raw["platform"]["api_gateway_logging"] = "on"
+    error = error_for(raw)
+    assert error.field == "platform.api_gateway_logging" and "create-account-role" in error.fix

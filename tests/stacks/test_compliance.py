@@ -71,3 +71,13 @@ def test_acknowledgment_table_in_the_docs_is_current(all_synths):
     reports = [report(all_synths["default"]), report(all_synths["tls"])]
     committed = (REPO_ROOT / "docs" / "nag-acknowledgments.md").read_text()
     assert committed == render(reports), "docs/nag-acknowledgments.md is stale: run `make nag-docs`"
+
+
+def test_tls_listeners_use_the_pinned_post_quantum_policy(all_synths):
+    """Pinned (never CDK's moving default): a listener property must not change after create. The value is
+    the policy `@aws-cdk/aws-elasticloadbalancingv2:usePostQuantumTlsPolicy` selects."""
+    listeners = [resource["Properties"] for template in all_synths["tls"].templates.values()
+                 for resource in template["Resources"].values()
+                 if resource["Type"] == "AWS::ElasticLoadBalancingV2::Listener"]
+    assert len(listeners) == 2
+    assert {listener["SslPolicy"] for listener in listeners} == {"ELBSecurityPolicy-TLS13-1-2-PQ-2025-09"}

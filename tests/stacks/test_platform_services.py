@@ -81,12 +81,14 @@ def test_audit_table_is_durable_and_queryable_by_domain(platform):
     assert "TimeToLiveSpecification" not in table["Properties"]
 
 
-def test_callback_api_is_throttled_logged_and_requires_slack_headers(platform):
+def test_callback_api_is_throttled_traced_and_requires_slack_headers(platform):
+    # Default api_gateway_logging is off: no stage logs, and never the account-wide API Gateway role
+    # (tests/library/test_api_gateway_logging.py covers the other modes).
     platform.has_resource_properties("AWS::ApiGateway::Stage", {
-        "StageName": "v1", "TracingEnabled": True,
-        "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
+        "StageName": "v1", "TracingEnabled": True, "AccessLogSetting": Match.absent(),
         "MethodSettings": [Match.object_like({"ThrottlingRateLimit": 10, "ThrottlingBurstLimit": 20,
-                                              "LoggingLevel": "ERROR"})]})
+                                              "LoggingLevel": Match.absent()})]})
+    platform.resource_count_is("AWS::ApiGateway::Account", 0)
     platform.has_resource_properties("AWS::ApiGateway::Method", {
         "HttpMethod": "POST", "AuthorizationType": "NONE",
         "RequestParameters": {"method.request.header.X-Slack-Signature": True,

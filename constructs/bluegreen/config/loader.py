@@ -14,7 +14,7 @@ from typing import Any
 from bluegreen.config.default import DEFAULT_CONFIG
 from bluegreen.config.errors import ConfigError
 from bluegreen.config.model import (
-    AlbGroupSpec, ApprovalSpec, ApproverSpec, CustomAlarmSpec, DomainSpec, GithubDeploySpec, HostedZoneSpec,
+    AlbGroupSpec, ApiGatewayLogging, ApprovalSpec, ApproverSpec, CustomAlarmSpec, DomainSpec, GithubDeploySpec, HostedZoneSpec,
     ListenerProtocol, PlatformConfig, PlatformSpec, Protocol, RollbackAlarmsSpec, SmokeCheckSpec,
 )
 from bluegreen.config.reader import Section, parse_each
@@ -131,12 +131,15 @@ def _parse_platform(s: Section) -> PlatformSpec:
     deployers = parse_each(github.take_list("deployers", []), lambda i, v: _parse_deployer(github, i, v))
     provider_arn = github.take_str("existing_oidc_provider_arn", None)
     github.done()
+    api_logging = ApiGatewayLogging(s.take_choice("api_gateway_logging", tuple(m.value for m in ApiGatewayLogging),
+                                                  ApiGatewayLogging.OFF.value))
     s.done()
     return PlatformSpec(name=name, region=region, account=account, vpc_cidr=vpc_cidr, availability_zones=zones,
                         client_cidrs=clients,
                         hosted_zone=HostedZoneSpec(name=zone_name, existing_zone_id=zone_id),
                         notification_channel=channel, slack_identity_map=identity_map,
-                        github_deployers=deployers, existing_github_oidc_provider_arn=provider_arn)
+                        github_deployers=deployers, existing_github_oidc_provider_arn=provider_arn,
+                        api_gateway_logging=api_logging)
 
 
 def _parse_deployer(parent: Section, index: int, raw: Any) -> GithubDeploySpec:

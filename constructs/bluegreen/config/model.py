@@ -17,6 +17,20 @@ class Protocol(str, Enum):
     WEBSOCKET = "websocket"
 
 
+class ApiGatewayLogging(str, Enum):
+    """REST API stage logging needs the account's API Gateway CloudWatch role, an account-wide singleton.
+
+    `off` (default): no stage logs, so a first deploy works in any account; the callback Lambda logs every
+    request it receives. `account-role-exists`: access + ERROR execution logs, using the role the account
+    already has. `create-account-role`: the platform also creates that singleton (`AWS::ApiGateway::Account`),
+    which overwrites any role the account had: only for accounts where nothing else manages it.
+    """
+
+    OFF = "off"
+    ACCOUNT_ROLE_EXISTS = "account-role-exists"
+    CREATE_ACCOUNT_ROLE = "create-account-role"
+
+
 class ListenerProtocol(str, Enum):
     HTTP = "HTTP"
     HTTPS = "HTTPS"
@@ -175,6 +189,7 @@ class PlatformSpec:
     slack_identity_map: Mapping[str, str] = field(default_factory=dict)
     github_deployers: tuple[GithubDeploySpec, ...] = ()
     existing_github_oidc_provider_arn: str | None = None
+    api_gateway_logging: ApiGatewayLogging = ApiGatewayLogging.OFF
 
     @property
     def ssm_prefix(self) -> str:
