@@ -7,6 +7,7 @@ import aws_cdk as cdk
 
 from bluegreen.compliance import add_nag_packs
 from bluegreen.config.model import PlatformConfig
+from bluegreen.handles import PlatformHandles
 from stacks.deploy_access_stack import DeployAccessStack
 from stacks.domain_service_stack import DomainServiceStack
 from stacks.platform_stack import PlatformStack
@@ -28,13 +29,13 @@ def build_app(config: PlatformConfig, *, app: cdk.App | None = None, nag: bool =
     app = app or cdk.App()
     env = cdk.Environment(account=config.platform.account, region=config.platform.region)
     platform = PlatformStack(app, stack_name(config.platform.name, "Platform"), config=config, env=env)
+    handles = PlatformHandles.from_config(config)
     domains: dict[str, DomainServiceStack] = {}
     for spec in config.domains:
-        config_name = spec.traffic.config_name(config.platform.name)
         stack = DomainServiceStack(app, stack_name(config.platform.name, f"Domain-{spec.name}"), spec=spec,
-                                   platform=platform.handles,
-                                   deployment_config=platform.deployment_configs.by_name.get(config_name),
-                                   feature_flags=config.flags_for(spec.name), env=env)
+                                   platform=handles, feature_flags=config.flags_for(spec.name), env=env)
+        # Order only (`cdk deploy --all` deploys the platform first); no value crosses the stacks.
+        stack.add_stack_dependency(platform, "reads the values the platform publishes to SSM")
         domains[spec.name] = stack
     deploy_access = None
     if config.platform.github_deployers:
@@ -42,8 +43,11 @@ def build_app(config: PlatformConfig, *, app: cdk.App | None = None, nag: bool =
             app, stack_name(config.platform.name, "DeployAccess"), platform_name=config.platform.name,
             deployers=config.platform.github_deployers,
             existing_provider_arn=config.platform.existing_github_oidc_provider_arn,
+            create_provider=config.platform.create_github_oidc_provider,
             audit_table_name=f"{config.platform.name}-deployments", env=env)
-    cdk.Tags.of(app).add("platform", config.platform.name)
+    # Never on listeners: any change to a listener resource re-applies its forward-to-blue action.
+    cdk.Tags.of(app).add("platform", config.platform.name,
+                         exclude_resource_types=["AWS::ElasticLoadBalancingV2::Listener"])
     if nag:
         add_nag_packs(app, hipaa=config.uses_tls)
     return BuiltApp(app=app, platform=platform, domains=domains, deploy_access=deploy_access)

@@ -11,15 +11,23 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from bluegreen.config.model import GithubDeploySpec
-from bluegreen.github_deploy_role import GithubDeployRole, GithubOidcProvider
+from bluegreen.github_deploy_role import GITHUB_OIDC_URL, GithubDeployRole, GithubOidcProvider
+
+
+def github_oidc_provider_arn(stack: Stack) -> str:
+    """`arn:<partition>:iam::<account>:oidc-provider/token.actions.githubusercontent.com`."""
+    host = GITHUB_OIDC_URL.removeprefix("https://")
+    return f"arn:{stack.partition}:iam::{stack.account}:oidc-provider/{host}"
 
 
 class DeployAccessStack(Stack):
     def __init__(self, scope: Construct, id: str, *, platform_name: str, deployers: Sequence[GithubDeploySpec],
-                 existing_provider_arn: str | None,
-                 audit_table_name: str, **kwargs) -> None:
+                 existing_provider_arn: str | None, audit_table_name: str, create_provider: bool = False,
+                 **kwargs) -> None:
         super().__init__(scope, id, description=f"{platform_name}: GitHub Actions deploy access (OIDC)", **kwargs)
-        self.oidc = GithubOidcProvider(self, "GithubOidc", existing_provider_arn=existing_provider_arn)
+        # One provider per URL per account, with a predictable ARN: reference it unless asked to create it.
+        reference = None if create_provider else (existing_provider_arn or github_oidc_provider_arn(self))
+        self.oidc = GithubOidcProvider(self, "GithubOidc", existing_provider_arn=reference)
         self.roles = {
             deployer.repository: GithubDeployRole(
                 self, f"Deployer-{deployer.repository.replace('/', '-')}", platform_name=platform_name,

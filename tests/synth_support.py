@@ -59,3 +59,30 @@ def normalize(template: dict) -> dict:
 
 def resources_of_type(template: dict, type_name: str) -> dict[str, dict]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == type_name}
+
+
+def render(value: Any) -> str:
+    """A CloudFormation string expression as text: `Fn::Join` joined, `{"Ref": X}` as `${X}`, `Fn::GetAtt` as
+    `${X.Attr}` (so a JSON document built with tokens can be parsed and its values compared)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(render(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return "${" + value["Ref"] + "}"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return "${" + ".".join(value["Fn::GetAtt"]) + "}"
+    # Any other intrinsic: a placeholder without double quotes, so a JSON document around it stays parseable.
+    return "${" + json.dumps(value, sort_keys=True).replace('"', "'") + "}"
+
+
+def ssm_parameters(template: dict) -> dict[str, str]:
+    """SSM parameter name -> the template parameter (logical id) that reads it at deploy time."""
+    return {p["Default"]: logical_id for logical_id, p in template.get("Parameters", {}).items()
+            if str(p.get("Type", "")).startswith("AWS::SSM::Parameter::Value")}
+
+
+def published_ref(template: dict, platform: str, key: str) -> dict:
+    """`{"Ref": <parameter>}` of the published platform value `key` (see bluegreen.published)."""
+    return {"Ref": ssm_parameters(template)[f"/{platform}/published/{key}"]}

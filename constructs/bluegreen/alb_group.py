@@ -7,22 +7,33 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from dataclasses import dataclass
+
 from bluegreen.compliance import Ack, acknowledge
 from bluegreen.config.model import AlbGroupSpec
-from bluegreen.handles import LoadBalancerHandle
+
+
+@dataclass(frozen=True)
+class AlbShard:
+    """One load balancer of the group and its security group."""
+
+    group: AlbGroupSpec
+    shard: int
+    load_balancer: elbv2.ApplicationLoadBalancer
+    security_group: ec2.SecurityGroup
 
 
 class AlbGroup(Construct):
     """`shards` load balancers for one group; listeners are added by each DomainService.
 
     Security groups start closed: each domain opens only its own ports to the VPC / client ranges.
-    Attribute `handles`: one LoadBalancerHandle per shard.
+    Attribute `shards`: one `AlbShard` per load balancer.
     """
 
     def __init__(self, scope: Construct, id: str, *, platform_name: str, spec: AlbGroupSpec, vpc: ec2.IVpc,
                  access_log_bucket: s3.IBucket, shards: int = 1, deletion_protection: bool = True) -> None:
         super().__init__(scope, id)
-        self.handles: list[LoadBalancerHandle] = []
+        self.shards: list[AlbShard] = []
         for shard in range(shards):
             suffix = "" if shard == 0 else f"-{shard}"
             security_group = ec2.SecurityGroup(
@@ -43,5 +54,4 @@ class AlbGroup(Construct):
             if not spec.internal:
                 acknowledge(alb, Ack("AwsSolutions-EC23",
                                      "Internet-facing group chosen in config; listeners still open only their own ports."))
-            self.handles.append(LoadBalancerHandle(group=spec, shard=shard, load_balancer=alb,
-                                                   security_group=security_group))
+            self.shards.append(AlbShard(group=spec, shard=shard, load_balancer=alb, security_group=security_group))

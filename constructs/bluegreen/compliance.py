@@ -64,6 +64,16 @@ def nag_arn(scope: IConstruct, service: str, resource: str) -> str:
             f"{part(stack.account, 'AccountId')}:{resource}")
 
 
+def nag_iam_arn(scope: IConstruct, resource: str) -> str:
+    """An IAM ARN (no region) the way cdk-nag prints it in granular IAM5 findings."""
+    from aws_cdk import Stack, Token
+
+    stack = Stack.of(scope)
+    partition = "<AWS::Partition>" if Token.is_unresolved(stack.partition) else stack.partition
+    account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+    return f"arn:{partition}:iam::{account}:{resource}"
+
+
 def acknowledge_wildcards(scope: IConstruct, *grants: tuple[str, str, str]) -> None:
     """IAM5 acknowledgments for (service, resource-with-wildcard, reason) grants, rendered as cdk-nag reports them."""
     acknowledge(scope, *[Ack(f"AwsSolutions-IAM5[Resource::{nag_arn(scope, service, resource)}]", reason)

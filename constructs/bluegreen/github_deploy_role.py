@@ -135,7 +135,7 @@ class GithubDeployRole(Construct):
                 "Passes only the platform's execution roles (named <platform>-<domain>-execution) to ecs-tasks. "
                 + convention))
         acknowledge_inline_policy(self.role)
-        CfnOutput(self, "RoleArn", value=self.role.role_arn, export_name=f"{platform_name}-DeployRoleArn-{safe_repo}",
+        CfnOutput(self, "RoleArn", value=self.role.role_arn,
                   description=f"role-to-assume for {repository} (repository variable AWS_DEPLOY_ROLE_ARN)")
 
 

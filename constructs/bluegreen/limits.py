@@ -26,8 +26,9 @@ FARGATE_CPU_MEMORY: dict[int, tuple[int, ...]] = {
 MAX_PUBLISHED_SMOKE_CHECKS_BYTES = 1400  # keeps a domain's metadata (~2.7 KB otherwise) in a Standard parameter
 
 
-def domains_per_load_balancer(client_cidr_count: int) -> int:
+def domains_per_load_balancer(client_cidr_count: int, test_client_cidr_count: int = 0) -> int:
     """Listener/target-group quota, or the ALB security group's inbound-rule quota when client ranges
-    add rules: every domain opens its prod port to the VPC and each client range, its test port to the VPC."""
-    rules_per_domain = 2 + client_cidr_count
+    add rules: every domain opens its prod port to the VPC and each client range, its test port to the
+    platform's smoke-check hook (by security group) and each test client range."""
+    rules_per_domain = 2 + client_cidr_count + test_client_cidr_count
     return min(MAX_DOMAINS_PER_ALB, INBOUND_RULES_PER_SECURITY_GROUP // rules_per_domain)

@@ -2,7 +2,7 @@
 
 Each deployment flips which of the blue/green target groups serves production, so every built-in
 alarm watches BOTH groups through metric math (the worse of the two) instead of one alarm per colour.
-This also keeps the count low: 3 built-in alarms + custom ones, at most 10 per deployment group.
+This also keeps the count low: 4 built-in alarms + custom ones, at most 10 per deployment group.
 """
 from __future__ import annotations
 
@@ -24,7 +24,12 @@ _COMPARISONS = {
 
 
 class RollbackAlarms(Construct):
-    """5xx rate, p99 latency and unhealthy hosts over both target groups, plus configured alarms.
+    """5xx rate, p99 latency and unhealthy hosts over both target groups, the load balancer's own 5xx rate,
+    plus configured alarms.
+
+    The load balancer's 5xx (`HTTPCode_ELB_5XX_Count`, published per load balancer only, not per target group)
+    are what a user gets when stickiness sends them to a target group with no healthy targets; the target
+    groups' own metrics never see those requests.
 
     Attribute `alarms`: every alarm CodeDeploy (and AppConfig) should watch.
     """
@@ -33,7 +38,7 @@ class RollbackAlarms(Construct):
                  blue: elbv2.ApplicationTargetGroup, green: elbv2.ApplicationTargetGroup,
                  load_balancer_full_name: str) -> None:
         super().__init__(scope, id)
-        if spec.count > MAX_ALARMS_PER_DEPLOYMENT_GROUP:
+        if spec.count > MAX_ALARMS_PER_DEPLOYMENT_GROUP:  # built-in + custom + existing
             raise ValueError(f"{spec.count} alarms exceed CodeDeploy's {MAX_ALARMS_PER_DEPLOYMENT_GROUP}")
         period = Duration.seconds(spec.period_seconds)
         groups = {"b": blue, "g": green}
@@ -73,7 +78,19 @@ class RollbackAlarms(Construct):
                              f"p99 >= {spec.p99_latency_ms} ms on blue or green; rolls the deployment back")
         self.unhealthy_hosts = alarm("UnhealthyHosts", "unhealthy-hosts", unhealthy, spec.unhealthy_hosts,
                                      f">= {spec.unhealthy_hosts} unhealthy targets; rolls the deployment back")
-        self.alarms: list[cloudwatch.IAlarm] = [self.error_rate, self.latency, self.unhealthy_hosts]
+        lb_metric = {name: cloudwatch.Metric(namespace="AWS/ApplicationELB", metric_name=name, statistic="Sum",
+                                             period=period, dimensions_map={"LoadBalancer": load_balancer_full_name})
+                     for name in ("HTTPCode_ELB_5XX_Count", "RequestCount")}
+        elb_error_rate = cloudwatch.MathExpression(
+            expression="IF(lbReq > 0, 100 * FILL(lb5xx, 0) / lbReq, 0)",
+            using_metrics={"lb5xx": lb_metric["HTTPCode_ELB_5XX_Count"], "lbReq": lb_metric["RequestCount"]},
+            period=period, label="load balancer 5xx rate (%)")
+        self.load_balancer_errors = alarm(
+            "LoadBalancerErrorRate", "elb-5xx-rate", elb_error_rate, spec.error_rate_percent,
+            f"load-balancer 5xx rate >= {spec.error_rate_percent}% (e.g. users stuck on a target group without "
+            "targets); rolls the deployment back")
+        self.alarms: list[cloudwatch.IAlarm] = [self.error_rate, self.latency, self.unhealthy_hosts,
+                                                self.load_balancer_errors]
         acknowledge(self, Ack(
             "HIPAA.Security-CloudWatchAlarmAction",
             "CodeDeploy (and AppConfig) read these alarms' state to roll back; people learn of it from the "
@@ -90,3 +107,5 @@ class RollbackAlarms(Construct):
                 alarm_description=f"custom business alarm {custom.name}; rolls the deployment back"))
         for name in spec.existing_alarm_names:
             self.alarms.append(cloudwatch.Alarm.from_alarm_name(self, f"Existing-{name}", name))
+        if len(self.alarms) != spec.count:  # the limit check above counts what this construct creates
+            raise AssertionError(f"{len(self.alarms)} alarms built but the spec counts {spec.count}")

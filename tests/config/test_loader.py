@@ -304,3 +304,66 @@ def test_api_gateway_logging_defaults_off_and_accepts_only_known_modes(raw):
     raw["platform"]["api_gateway_logging"] = "on"
     error = error_for(raw)
     assert error.field == "platform.api_gateway_logging" and "create-account-role" in error.fix
+
+
+def test_test_client_ranges_also_count_against_the_security_group_quota(raw):
+    """Prod: VPC + each client range; test: the smoke hook's group + each test range (60 inbound rules)."""
+    raw["platform"]["client_cidrs"] = ["10.60.0.0/16"]
+    raw["platform"]["test_client_cidrs"] = ["10.70.0.0/16", "10.71.0.0/16"]
+    _add_domains(raw, 20)
+    config = parse_config(raw, source="x")
+    assert config.platform.test_client_cidrs == ("10.70.0.0/16", "10.71.0.0/16")
+    internal = [d for d in config.domains if d.alb_group == "internal"]
+    assert sum(1 for d in internal if d.shard == 0) == 60 // 5
+
+
+def test_test_client_ranges_are_cidrs(raw):
+    raw["platform"]["test_client_cidrs"] = ["10.70.0.0"]
+    assert error_for(raw).field == "platform.test_client_cidrs[0]"
+
+
+def test_stickiness_must_end_before_blue_is_terminated(raw):
+    """order's blue task set lives 6 minutes after the shift: 361 s of stickiness would outlive it."""
+    raw["domains"]["order"]["stickiness_seconds"] = 361
+    error = error_for(raw)
+    assert error.field == "domains.order.stickiness_seconds" and "360" in error.fix
+    raw["domains"]["order"]["stickiness_seconds"] = 360
+    assert parse_config(raw, source="x").domain("order").sticky_seconds == 360
+
+
+def test_stickiness_is_derived_from_the_blue_lifetime_and_off_for_all_at_once(raw):
+    config = parse_config(raw, source="x")
+    assert {d.name: d.sticky_seconds for d in config.domains} == {
+        "auth": None, "order": 360, "payment": 360, "voice": 2100}
+
+
+def test_a_release_longer_than_a_stack_update_can_wait_is_refused(raw):
+    """A stack update waits at most 8 x 50 = 400 minutes. Linear 10 % every 30 min: 15 install/test + 45 approval
+    + 270 shift + 6 termination wait + 1 deregistration = 337 fits; every 60 min: 15 + 45 + 540 + 6 + 1 = 607
+    does not."""
+    raw["domains"]["order"]["traffic"] = {"style": "linear", "percentage": 10, "interval_minutes": 30}
+    assert parse_config(raw, source="x")
+    raw["domains"]["order"]["traffic"] = {"style": "linear", "percentage": 10, "interval_minutes": 60}
+    error = error_for(raw)
+    assert error.field == "domains.order" and "607 minutes" in error.problem and "400" in error.problem
+
+
+def test_port_variable_must_match_the_container_port(raw):
+    raw["domains"]["auth"]["environment"] = {"PORT": "9000"}
+    assert error_for(raw).field == "domains.auth.environment.PORT"
+    raw["domains"]["auth"]["environment"] = {"PORT": "8080"}
+    assert parse_config(raw, source="x")
+
+
+def test_additional_certificates_need_an_https_group(raw):
+    raw["alb_groups"]["internal"]["additional_certificate_arns"] = [
+        "arn:aws:acm:eu-west-1:111122223333:certificate/abc"]
+    assert error_for(raw).field == "alb_groups.internal.additional_certificate_arns"
+
+
+def test_creating_and_reusing_the_oidc_provider_is_contradictory(raw):
+    raw["platform"]["github"]["create_oidc_provider"] = True
+    assert parse_config(raw, source="x").platform.create_github_oidc_provider is True
+    raw["platform"]["github"]["existing_oidc_provider_arn"] = \
+        "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+    assert error_for(raw).field == "platform.github.create_oidc_provider"

@@ -1,37 +1,32 @@
-"""The library used directly: PlatformFoundation + AlbGroup + DomainService in one bare stack."""
+"""The library used directly: a DomainService in a bare stack, with platform handles built from plain values."""
 from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk.assertions import Capture, Match, Template
+from aws_cdk.assertions import Template
 
-from bluegreen.alb_group import AlbGroup
-from bluegreen.config.model import AlbGroupSpec, DomainSpec, HostedZoneSpec, Protocol
-from bluegreen.domain_service import DomainService
+from bluegreen.config.model import (
+    AlbGroupSpec, ApprovalSpec, ApproverSpec, DomainSpec, Protocol, SmokeCheckSpec,
+)
+from bluegreen.domain_service import DomainService, MissingGate, required_hooks
 from bluegreen.drain import DrainPolicy
 from bluegreen.handles import PlatformHandles
-from bluegreen.platform_foundation import PlatformFoundation
 from bluegreen.traffic import TrafficShift
+from tests.synth_support import published_ref
 
+CHECK = SmokeCheckSpec(name="chat", kind="websocket", path="/chat", expect_status=101)
 SPEC = DomainSpec(name="chat", alb_group="rt", port=7000, test_port=7001, image="repo/chat:2.0",
                   protocol=Protocol.WEBSOCKET, max_session_seconds=600, drain=DrainPolicy.for_websocket(600),
-                  traffic=TrafficShift.canary(25, 3), stickiness_seconds=900)
+                  traffic=TrafficShift.canary(25, 3), stickiness_seconds=900, smoke_checks=(CHECK,))
+HANDLES = PlatformHandles(platform_name="lib", zone_name="lib.internal",
+                          alb_groups={"rt": AlbGroupSpec(name="rt", idle_timeout_seconds=700)},
+                          client_cidrs=("192.168.0.0/16",), test_client_cidrs=("172.16.0.0/16",))
 
 
 @pytest.fixture(scope="module")
 def built():
-    app = cdk.App()
-    stack = cdk.Stack(app, "Lib", env=cdk.Environment(region="eu-west-1"))
-    foundation = PlatformFoundation(stack, "Foundation", platform_name="lib", vpc_cidr="10.9.0.0/16",
-                                    hosted_zone=HostedZoneSpec(name="lib.internal"))
-    group = AlbGroup(stack, "Rt", platform_name="lib", spec=AlbGroupSpec(name="rt", idle_timeout_seconds=700),
-                     vpc=foundation.vpc, access_log_bucket=foundation.access_log_bucket)
-    handles = PlatformHandles(
-        platform_name="lib", vpc=foundation.vpc, vpc_cidr="10.9.0.0/16", client_cidrs=("192.168.0.0/16",),
-        cluster=foundation.cluster, zone=foundation.zone, zone_name="lib.internal", logs_key=foundation.logs_key,
-        load_balancers={("rt", 0): group.handles[0]},
-        hook_function_arns={"AfterAllowTestTraffic": "arn:aws:lambda:eu-west-1:111122223333:function:CodeDeployHook_x"})
-    domain = DomainService(stack, "Chat", spec=SPEC, platform=handles)
+    stack = cdk.Stack(cdk.App(), "Lib", env=cdk.Environment(region="eu-west-1"))
+    domain = DomainService(stack, "Chat", spec=SPEC, platform=HANDLES)
     return domain, Template.from_stack(stack)
 
 
@@ -39,39 +34,59 @@ def test_exposes_created_resources(built):
     domain, _ = built
     for attribute in ("repository", "task_definition", "app_container", "service", "blue_target_group",
                       "green_target_group", "prod_listener", "test_listener", "application", "deployment_group",
-                      "rollback_alarms", "record", "metadata_parameter"):
+                      "rollback_alarms", "record", "metadata_parameter", "trigger", "stickiness"):
         assert getattr(domain, attribute) is not None, attribute
     assert domain.endpoint == "http://chat.lib.internal:7000"
 
 
 def test_websocket_drain_policy_applied(built):
     _, template = built
-    template.resource_properties_count_is("AWS::ElasticLoadBalancingV2::TargetGroup", {
-        "TargetGroupAttributes": Match.array_with([
-            {"Key": "deregistration_delay.timeout_seconds", "Value": str(SPEC.drain.deregistration_delay_seconds)}])},
-        2)
+    # 600 s sessions: margin max(300, 600/3 rounded up to 60) = 300 -> 900 s delay; 10 + 5 = 15 min wait.
+    for group in template.find_resources("AWS::ElasticLoadBalancingV2::TargetGroup").values():
+        attributes = {a["Key"]: a["Value"] for a in group["Properties"]["TargetGroupAttributes"]}
+        assert attributes["deregistration_delay.timeout_seconds"] == "900"
     template.has_resource_properties("AWS::CodeDeploy::DeploymentGroup", {"BlueGreenDeploymentConfiguration": {
-        "TerminateBlueInstancesOnDeploymentSuccess": {
-            "TerminationWaitTimeInMinutes": SPEC.drain.termination_wait_minutes}}})
+        "TerminateBlueInstancesOnDeploymentSuccess": {"Action": "TERMINATE", "TerminationWaitTimeInMinutes": 15}}})
 
 
-def test_client_ranges_reach_only_the_production_port(built):
+def test_client_ranges_reach_only_their_ports(built):
     _, template = built
-    template.has_resource_properties("AWS::EC2::SecurityGroupIngress", {"CidrIp": "192.168.0.0/16",
-                                                                        "FromPort": 7000, "ToPort": 7000})
-    template.resource_properties_count_is("AWS::EC2::SecurityGroupIngress", {"CidrIp": "192.168.0.0/16"}, 1)
+    rules = [r["Properties"] for r in template.find_resources("AWS::EC2::SecurityGroupIngress").values()]
+    by_cidr = {(r.get("CidrIp"), r["FromPort"]) for r in rules if isinstance(r.get("CidrIp"), str)}
+    assert by_cidr == {("192.168.0.0/16", 7000), ("172.16.0.0/16", 7001)}
 
 
-def test_hooks_named_in_the_appspec_only_when_configured(built):
+def test_every_value_of_the_platform_is_read_at_deploy_time(built):
     _, template = built
-    content = Capture()
-    template.has_resource_properties("Custom::CodeDeployBlueGreenDeployment", {"Update": content})
-    rendered = str(content.as_object())
-    # This spec has no smoke checks and no approval: no hook is wired even though the platform offers one.
-    assert "CodeDeployHook_x" not in rendered
+    rendered = template.to_json()
+    assert "Fn::ImportValue" not in str(rendered) and "Fn::GetStackOutput" not in str(rendered)
+    (listener,) = [r for r in template.find_resources("AWS::ElasticLoadBalancingV2::Listener").values()
+                   if r["Properties"]["Port"] == 7000]
+    assert listener["Properties"]["LoadBalancerArn"] == published_ref(rendered, "lib", "alb/rt/0/arn")
 
 
 def test_custom_shift_needs_a_config_by_name(built):
     _, template = built
     template.has_resource_properties("AWS::CodeDeploy::DeploymentGroup", {
         "DeploymentConfigName": "lib-ECSCanary25Percent3Minutes"})
+
+
+def test_a_domain_without_smoke_checks_is_refused():
+    with pytest.raises(MissingGate, match="no smoke checks"):
+        required_hooks(DomainSpec(name="x", alb_group="rt", port=1, test_port=2, image="r/x:1"),
+                       {"AfterAllowTestTraffic": "arn:hook"})
+
+
+@pytest.mark.parametrize("event, gate", [("AfterAllowTestTraffic", "smoke checks"),
+                                         ("BeforeAllowTraffic", "approval")])
+def test_a_missing_hook_function_is_an_error_naming_the_gate(event, gate):
+    approving = DomainSpec(name="x", alb_group="rt", port=1, test_port=2, image="r/x:1", smoke_checks=(CHECK,),
+                           approval=ApprovalSpec(required=True, channel="C0X",
+                                                 approvers=ApproverSpec(user_ids=("U0X",))))
+    available = {"AfterAllowTestTraffic": "arn:smoke", "BeforeAllowTraffic": "arn:approval"}
+    del available[event]
+    with pytest.raises(MissingGate, match=f"{event} \\({gate}\\)"):
+        required_hooks(approving, available)
+    stack = cdk.Stack(cdk.App(), "Gates", env=cdk.Environment(region="eu-west-1"))
+    with pytest.raises(MissingGate, match="docs/library.md"):
+        DomainService(stack, "X", spec=approving, platform=HANDLES, hook_function_arns=available)

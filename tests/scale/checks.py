@@ -51,10 +51,17 @@ Ref = tuple[str, str]  # (stack name, logical id)
 
 
 def _target(assembly: ScaleAssembly, stack: str, expression: Any, exports: dict[str, tuple[str, Any]]) -> Ref | None:
-    """Which resource an ARN/id expression points at, following Fn::ImportValue to the exporting stack."""
+    """Which resource an ARN/id expression points at, following a published SSM value (or an Fn::ImportValue)
+    to the stack that publishes it."""
+    from tests.scale_support import ssm_parameter_source
+
     if isinstance(expression, dict) and len(expression) == 1:
         (fn, arg), = expression.items()
         if fn == "Ref":
+            source = ssm_parameter_source(assembly.templates, stack, arg)
+            if source is not None:
+                publisher, value = source
+                return _target(assembly, publisher, value, exports)
             return (stack, arg)
         if fn == "Fn::GetAtt":
             return (stack, arg[0] if isinstance(arg, list) else arg.split(".", 1)[0])

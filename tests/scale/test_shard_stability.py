@@ -45,14 +45,17 @@ def test_record_names_and_listener_ports_follow_the_domain(scale_101: ScaleAssem
 
 
 @pytest.mark.synth
-def test_platform_keeps_every_export_and_load_balancer(scale_100: ScaleAssembly, scale_101: ScaleAssembly) -> None:
-    """CloudFormation refuses to change an export another stack imports: the platform update for d101
-    must only add (a fifth load balancer and its exports), never modify or drop."""
+def test_platform_keeps_every_published_value_and_load_balancer(scale_100: ScaleAssembly,
+                                                                scale_101: ScaleAssembly) -> None:
+    """Appending d101 only adds to the platform (a fifth load balancer and its published values): no value a
+    domain reads changes, and no export exists that could block the platform's update."""
     old, new = scale_100.platform_template, scale_101.platform_template
-    old_exports = {o["Export"]["Name"]: o["Value"] for o in old.get("Outputs", {}).values() if "Export" in o}
-    new_exports = {o["Export"]["Name"]: o["Value"] for o in new.get("Outputs", {}).values() if "Export" in o}
-    changed = {name for name, value in old_exports.items() if new_exports.get(name) != value}
-    assert not changed, f"exports dropped or changed: {sorted(changed)}"
+    assert not [o for o in new.get("Outputs", {}).values() if "Export" in o]
+    old_values, new_values = scale_100.published(), scale_101.published()
+    changed = {name for name, value in old_values.items()
+               if name.startswith("/bluegreen/published/") and new_values.get(name) != value}
+    assert not changed, f"published values dropped or changed: {sorted(changed)}"
+    assert any(name.startswith("/bluegreen/published/alb/") and "/4/" in name for name in new_values)
     removed = sorted(set(old["Resources"]) - set(new["Resources"]))
     assert not removed, f"platform resources removed by appending a domain: {removed}"
     modified = {lid: resource["Type"] for lid, resource in old["Resources"].items()

@@ -10,7 +10,8 @@ from bluegreen.config.default import DEFAULT_CONFIG
 from tests.synth_support import resources_of_type, synth_raw
 
 STABLE_TYPES = ["AWS::ElasticLoadBalancingV2::Listener", "AWS::ElasticLoadBalancingV2::TargetGroup",
-                "AWS::ECS::Service", "AWS::CodeDeploy::DeploymentGroup"]
+                "AWS::ECS::Service", "AWS::CodeDeploy::DeploymentGroup", "Custom::ProductionListenerStickiness",
+                "Custom::CodeDeployDeploymentWaiter"]
 
 
 @pytest.fixture(scope="module")
@@ -37,16 +38,18 @@ def test_task_definition_gets_a_new_revision(before_after):
     assert "nginx:1.28-alpine" in json.dumps(new)
 
 
-def test_the_deployment_trigger_changes_so_codedeploy_deploys_the_new_revision(before_after):
+def test_the_trigger_releases_the_new_revision_through_codedeploy(before_after):
+    """The trigger names the task definition by Ref: CloudFormation updates it because the revision is replaced,
+    and the config image it carries changed, so the provider releases that image (docs: deployment flow)."""
     before, after = before_after
     (old,) = resources_of_type(before, "Custom::CodeDeployBlueGreenDeployment").values()
     (new,) = resources_of_type(after, "Custom::CodeDeployBlueGreenDeployment").values()
-    old_update, new_update = json.dumps(old["Properties"]["Update"]), json.dumps(new["Properties"]["Update"])
-    assert old_update != new_update
-    assert "createDeployment" in new_update and "nginx:1.28-alpine" in new_update
-    # The AppSpec names the CFN-registered revision (a Ref to the task definition resource).
     (task_def_id,) = resources_of_type(after, "AWS::ECS::TaskDefinition")
-    assert task_def_id in new_update
+    assert new["Properties"]["TaskDefinitionArn"] == {"Ref": task_def_id}
+    changed = {k for k in set(old["Properties"]) | set(new["Properties"])
+               if old["Properties"].get(k) != new["Properties"].get(k)}
+    assert changed == {"ConfigImage"}
+    assert new["Properties"]["ConfigImage"] == "public.ecr.aws/nginx/nginx:1.28-alpine"
 
 
 def test_the_service_only_references_the_family(before_after):

@@ -6,7 +6,7 @@ import json
 import pytest
 from aws_cdk.assertions import Template
 
-from tests.synth_support import resources_of_type
+from tests.synth_support import render, resources_of_type
 
 DOMAINS = ["auth", "order", "payment", "voice"]
 
@@ -26,8 +26,28 @@ def all_actions(statements) -> set[str]:
     return {a for s in statements.values() for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
 
 
-def test_oidc_provider_for_github(access):
-    access.has_resource_properties("AWS::IAM::OIDCProvider", {
+def test_oidc_provider_is_referenced_by_its_predictable_arn(access):
+    """IAM allows one provider per URL per account: by default the stack references it, never creates it."""
+    template = access.to_json()
+    assert resources_of_type(template, "AWS::IAM::OIDCProvider") == {}
+    assert not [r for r in template["Resources"].values() if r["Type"].startswith("Custom::AWSCDKOpenIdConnect")]
+    (role,) = resources_of_type(template, "AWS::IAM::Role").values()
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert render(statement["Principal"]["Federated"]) == (
+        "arn:aws:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com")
+
+
+def test_oidc_provider_created_only_on_request(tmp_path):
+    import aws_cdk as cdk
+
+    from bluegreen.config.model import GithubDeploySpec
+    from stacks.deploy_access_stack import DeployAccessStack
+
+    app = cdk.App()
+    stack = DeployAccessStack(app, "Access", platform_name="p", deployers=[GithubDeploySpec(repository="o/r")],
+                              existing_provider_arn=None, audit_table_name="p-deployments", create_provider=True,
+                              env=cdk.Environment(region="eu-west-1"))
+    Template.from_stack(stack).has_resource_properties("AWS::IAM::OIDCProvider", {
         "Url": "https://token.actions.githubusercontent.com", "ClientIdList": ["sts.amazonaws.com"]})
 
 
@@ -88,7 +108,7 @@ def test_can_never_bypass_codedeploy_or_approve_its_own_release(statements):
                 "dynamodb:UpdateItem", "dynamodb:PutItem", "iam:*", "ecs:*", "codedeploy:*"} & actions
 
 
-def test_role_arn_is_exported_for_the_repository_variable(access):
-    outputs = access.to_json()["Outputs"]
-    assert any(o.get("Export", {}).get("Name") == "bluegreen-DeployRoleArn-example-org-domain-services"
-               for o in outputs.values())
+def test_role_arn_is_an_output_for_the_repository_variable_not_an_export(access):
+    """Nothing imports it; an export would only pin the value against future changes."""
+    outputs = [o for o in access.to_json()["Outputs"].values() if "AWS_DEPLOY_ROLE_ARN" in o["Description"]]
+    assert len(outputs) == 1 and "Export" not in outputs[0]

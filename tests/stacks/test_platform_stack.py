@@ -1,6 +1,8 @@
 """PlatformStack: VPC, cluster, ALB groups, zone, access logs."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from aws_cdk.assertions import Match, Template
 
@@ -68,11 +70,50 @@ def test_log_groups_are_kms_encrypted(platform):
         assert "KmsKeyId" in group["Properties"]
 
 
-def test_custom_deployment_configs_are_shared_and_only_where_needed(platform):
-    configs = resources_of_type(platform.to_json(), "AWS::CodeDeploy::DeploymentConfig")
-    assert [c["Properties"]["DeploymentConfigName"] for c in configs.values()] == [
-        "bluegreen-ECSLinear20PercentEvery2Minutes"]
-    (config,) = configs.values()
-    assert config["Properties"]["ComputePlatform"] == "ECS"
-    assert config["Properties"]["TrafficRoutingConfig"] == {
-        "Type": "TimeBasedLinear", "TimeBasedLinear": {"LinearInterval": 2, "LinearPercentage": 20}}
+def test_custom_deployment_configs_are_shared_created_once_and_never_deleted(platform):
+    """Only payment's linear 20 %/2 min needs a custom config (the others are CodeDeploy's predefined ones). It is
+    a release-provider resource that creates the config if absent and never deletes it: a domain may still use it."""
+    assert resources_of_type(platform.to_json(), "AWS::CodeDeploy::DeploymentConfig") == {}
+    configs = resources_of_type(platform.to_json(), "Custom::SharedEcsDeploymentConfig")
+    assert [{k: v for k, v in c["Properties"].items() if k != "ServiceToken"} for c in configs.values()] == [
+        {"Name": "bluegreen-ECSLinear20PercentEvery2Minutes", "Style": "linear", "Percentage": "20",
+         "IntervalMinutes": "2"}]
+
+
+def test_flag_rollout_strategies_are_retained(platform):
+    strategies = resources_of_type(platform.to_json(), "AWS::AppConfig::DeploymentStrategy")
+    assert sorted(s["Properties"]["Name"] for s in strategies.values()) == [
+        "bluegreen-flags-exponential-10pct-20m-bake15m", "bluegreen-flags-linear-20pct-10m-bake10m"]
+    assert {s["DeletionPolicy"] for s in strategies.values()} == {"Retain"}
+
+
+PUBLISHED = {"vpc-id", "vpc-cidr", "private-subnet-ids", "hosted-zone-id", "logs-key-arn",
+             "hooks-security-group-id", "release-provider-service-token",
+             "flag-strategy/linear-20pct-10m-bake10m", "flag-strategy/exponential-10pct-20m-bake15m",
+             *[f"alb/{group}/0/{attribute}" for group in ("internal", "realtime")
+               for attribute in ("arn", "security-group-id", "dns-name", "canonical-hosted-zone-id", "full-name")]}
+
+
+def test_platform_publishes_what_domains_read_and_exports_nothing(platform, default_app):
+    template = platform.to_json()
+    names = {r["Properties"]["Name"] for r in resources_of_type(template, "AWS::SSM::Parameter").values()}
+    published = {name.removeprefix("/bluegreen/published/") for name in names if name.startswith("/bluegreen/published/")}
+    assert published == PUBLISHED
+    assert not [o for o in template.get("Outputs", {}).values() if "Export" in o]
+    # Every value a domain stack reads is one the platform publishes.
+    for domain in ("auth", "order", "payment", "voice"):
+        read = {p["Default"] for p in default_app.template(f"-Domain-{domain}").get("Parameters", {}).values()
+                if str(p.get("Type", "")).startswith("AWS::SSM::Parameter::Value")
+                and not p["Default"].startswith("/cdk-bootstrap/")}
+        assert read <= {f"/bluegreen/published/{key}" for key in PUBLISHED}, domain
+
+
+def test_release_provider_waits_at_most_the_hour_cloudformation_allows(platform):
+    functions = {f["Properties"].get("FunctionName"): f["Properties"]
+                 for f in resources_of_type(platform.to_json(), "AWS::Lambda::Function").values()}
+    assert functions["bluegreen-release-provider"]["Handler"] == "provider.on_event"
+    assert functions["bluegreen-release-provider-waiter"]["Handler"] == "provider.is_complete"
+    (machine,) = resources_of_type(platform.to_json(), "AWS::StepFunctions::StateMachine").values()
+    definition = json.dumps(machine["Properties"]["DefinitionString"])
+    # 30 s between polls, 120 attempts: one hour, CloudFormation's custom-resource maximum.
+    assert '\\"IntervalSeconds\\":30' in definition and '\\"MaxAttempts\\":120' in definition

@@ -1,9 +1,14 @@
 """The embedded default platform: three HTTP API domains and one WebSocket voice domain.
 
-`cdk synth` with no `-c config=...` synthesizes exactly this. Images are placeholders from the
-public ECR gallery so synthesis needs no registry; pipelines deploy real images with `bgctl deploy`.
+`cdk synth` with no `-c config=...` synthesizes exactly this. Every domain starts on a placeholder image
+that really serves the configured port and health path (docs/images.md); pipelines then release the real
+service (`services/`) with `bgctl deploy`.
 """
 from __future__ import annotations
+
+# Serves every path with 200 and upgrades any path to a WebSocket echo, on $PORT (the platform sets PORT to the
+# container port): the first `cdk deploy` becomes healthy with no image pushed. See docs/images.md.
+PLACEHOLDER_IMAGE = "docker.io/jmalloc/echo-server:v0.3.7"
 
 _APPROVERS = {"users": ["U0PLATFORM1", "U0PLATFORM2"], "groups": ["S0RELEASERS"]}
 
@@ -27,7 +32,7 @@ DEFAULT_CONFIG: dict = {
     "domains": {
         "auth": {
             "alb_group": "internal", "port": 8081, "test_port": 9081,
-            "image": "public.ecr.aws/nginx/nginx:1.27-alpine", "container_port": 8080,
+            "image": PLACEHOLDER_IMAGE, "container_port": 8080,
             "health_check_path": "/health", "cpu": 256, "memory_mib": 512, "desired_count": 2,
             "traffic": {"style": "all_at_once"},
             "approval": {"required": False},
@@ -39,7 +44,7 @@ DEFAULT_CONFIG: dict = {
         },
         "order": {
             "alb_group": "internal", "port": 8082, "test_port": 9082,
-            "image": "public.ecr.aws/nginx/nginx:1.27-alpine", "container_port": 8080,
+            "image": PLACEHOLDER_IMAGE, "container_port": 8080,
             "health_check_path": "/health", "cpu": 512, "memory_mib": 1024, "desired_count": 2,
             "traffic": {"style": "canary", "percentage": 10, "interval_minutes": 5},
             "approval": {"required": True, "channel": "C0ORDERS", "approvers": _APPROVERS, "expiry_minutes": 45},
@@ -51,7 +56,7 @@ DEFAULT_CONFIG: dict = {
         },
         "payment": {
             "alb_group": "internal", "port": 8083, "test_port": 9083,
-            "image": "public.ecr.aws/nginx/nginx:1.27-alpine", "container_port": 8080,
+            "image": PLACEHOLDER_IMAGE, "container_port": 8080,
             "health_check_path": "/health", "cpu": 512, "memory_mib": 1024, "desired_count": 3,
             "traffic": {"style": "linear", "percentage": 20, "interval_minutes": 2},
             "approval": {"required": True, "channel": "C0PAYMENTS", "approvers": _APPROVERS, "expiry_minutes": 30},
@@ -69,7 +74,7 @@ DEFAULT_CONFIG: dict = {
         },
         "voice": {
             "alb_group": "realtime", "port": 8443, "test_port": 9443,
-            "image": "public.ecr.aws/nginx/nginx:1.27-alpine", "container_port": 8080,
+            "image": PLACEHOLDER_IMAGE, "container_port": 8080,
             "health_check_path": "/health", "cpu": 1024, "memory_mib": 2048, "desired_count": 2,
             "protocol": "websocket", "max_session_seconds": 1800,
             "traffic": {"style": "canary", "percentage": 10, "interval_minutes": 15},

@@ -14,7 +14,7 @@ from typing import Any
 from bluegreen.config.default import DEFAULT_CONFIG
 from bluegreen.config.errors import ConfigError
 from bluegreen.config.model import (
-    AlbGroupSpec, ApiGatewayLogging, ApprovalSpec, ApproverSpec, CustomAlarmSpec, DomainSpec, GithubDeploySpec, HostedZoneSpec,
+    BUILT_IN_ROLLBACK_ALARMS, AlbGroupSpec, ApiGatewayLogging, ApprovalSpec, ApproverSpec, CustomAlarmSpec, DomainSpec, GithubDeploySpec, HostedZoneSpec,
     ListenerProtocol, PlatformConfig, PlatformSpec, Protocol, RollbackAlarmsSpec, SmokeCheckSpec,
 )
 from bluegreen.config.reader import Section, parse_each
@@ -23,6 +23,7 @@ from bluegreen.limits import (
     FARGATE_CPU_MEMORY, MAX_ALARMS_PER_DEPLOYMENT_GROUP, MAX_APPROVAL_EXPIRY_MINUTES,
     MAX_PUBLISHED_SMOKE_CHECKS_BYTES, domains_per_load_balancer,
 )
+from bluegreen.release_timing import INSTALL_AND_TEST_MINUTES, max_release_minutes, worst_case_release_minutes
 from bluegreen.traffic import STYLES, TrafficShift
 
 EMBEDDED_DEFAULT = "embedded default config"
@@ -79,7 +80,8 @@ def parse_config(raw: object, *, source: str) -> PlatformConfig:
         raise ConfigError(source=source, field="domains", problem="no domains declared",
                           fix="declare at least one domain under `domains:`")
     _check_ports(domains, groups, source)
-    domains = _assign_shards(domains, source, capacity=domains_per_load_balancer(len(platform.client_cidrs)))
+    domains = _assign_shards(domains, source, capacity=domains_per_load_balancer(
+        len(platform.client_cidrs), len(platform.test_client_cidrs)))
     _check_idle_timeouts(domains, groups, source)
     feature_flags = _parse_feature_flags(dict(flags_raw), source=source, domains=domains)
     return PlatformConfig(source=source, platform=platform, alb_groups=groups, domains=domains,
@@ -108,6 +110,9 @@ def _parse_platform(s: Section) -> PlatformSpec:
     clients = s.take_str_list("client_cidrs")
     for index, cidr in enumerate(clients):
         _cidr(s, f"client_cidrs[{index}]", cidr, min_prefix=8, max_prefix=32)
+    test_clients = s.take_str_list("test_client_cidrs")
+    for index, cidr in enumerate(test_clients):
+        _cidr(s, f"test_client_cidrs[{index}]", cidr, min_prefix=8, max_prefix=32)
     zone = s.take_section("hosted_zone")
     zone_name = zone.take_str("name", f"{name}.internal")
     if not ZONE_NAME_RE.match(zone_name):
@@ -130,15 +135,20 @@ def _parse_platform(s: Section) -> PlatformSpec:
     github = s.take_section("github")
     deployers = parse_each(github.take_list("deployers", []), lambda i, v: _parse_deployer(github, i, v))
     provider_arn = github.take_str("existing_oidc_provider_arn", None)
+    create_provider = github.take_bool("create_oidc_provider", False)
     github.done()
+    if create_provider and provider_arn:
+        raise github.error("create_oidc_provider", "asks to create the GitHub OIDC provider and to reuse one",
+                           "keep one of create_oidc_provider and existing_oidc_provider_arn")
     api_logging = ApiGatewayLogging(s.take_choice("api_gateway_logging", tuple(m.value for m in ApiGatewayLogging),
                                                   ApiGatewayLogging.OFF.value))
     s.done()
     return PlatformSpec(name=name, region=region, account=account, vpc_cidr=vpc_cidr, availability_zones=zones,
-                        client_cidrs=clients,
+                        client_cidrs=clients, test_client_cidrs=test_clients,
                         hosted_zone=HostedZoneSpec(name=zone_name, existing_zone_id=zone_id),
                         notification_channel=channel, slack_identity_map=identity_map,
                         github_deployers=deployers, existing_github_oidc_provider_arn=provider_arn,
+                        create_github_oidc_provider=create_provider,
                         api_gateway_logging=api_logging)
 
 
@@ -172,6 +182,7 @@ def _parse_alb_groups(s: Section) -> dict[str, AlbGroupSpec]:
         protocol = ListenerProtocol(g.take_choice("protocol", ("HTTP", "HTTPS"), "HTTP"))
         cert = g.take_str("certificate_arn", None)
         idle = g.take_int("idle_timeout_seconds", 60, minimum=1, maximum=4000)
+        extra_certs = g.take_str_list("additional_certificate_arns")
         g.done()
         if protocol is ListenerProtocol.HTTPS and cert is None:
             raise g.error("certificate_arn", "HTTPS listeners need a certificate", "add the ACM certificate ARN")
@@ -180,8 +191,16 @@ def _parse_alb_groups(s: Section) -> dict[str, AlbGroupSpec]:
                           "use arn:aws:acm:<region>:<account>:certificate/<id>")
         if cert is not None and protocol is ListenerProtocol.HTTP:
             raise g.error("protocol", "a certificate is set but the protocol is HTTP", "set protocol: HTTPS")
+        for index, extra in enumerate(extra_certs):
+            if not ACM_ARN_RE.match(extra):
+                raise g.error(f"additional_certificate_arns[{index}]", f"{extra!r} is not an ACM certificate ARN",
+                              "use arn:aws:acm:<region>:<account>:certificate/<id>")
+        if extra_certs and protocol is ListenerProtocol.HTTP:
+            raise g.error("additional_certificate_arns", "extra certificates need an HTTPS group",
+                          "set protocol: HTTPS and certificate_arn")
         groups[name] = AlbGroupSpec(name=name, internal=scheme == "internal", protocol=protocol,
-                                    certificate_arn=cert, idle_timeout_seconds=idle)
+                                    certificate_arn=cert, idle_timeout_seconds=idle,
+                                    additional_certificate_arns=extra_certs)
     if not groups:
         raise s.error_at("alb_groups", "no ALB groups declared", "declare at least one group, e.g. `internal: {}`")
     return groups
@@ -224,6 +243,10 @@ def _parse_domain(name: str, raw: Any, *, source: str, groups: dict[str, AlbGrou
         if not ENV_KEY_RE.match(key):
             raise s.error_at(f"{s.field('environment')}.{key}", "not a valid environment variable name",
                              "use letters, digits and _ only, not starting with a digit")
+    if "PORT" in environment and environment["PORT"] != str(container_port):
+        raise s.error_at(f"{s.field('environment')}.PORT", f"PORT {environment['PORT']} differs from "
+                         f"container_port {container_port}: the load balancer would send traffic where nothing "
+                         "listens", "remove it (the platform sets PORT to container_port) or change container_port")
     approval = _parse_approval(s.take_section("approval"))
     alarms = _parse_alarms(s.take_section("alarms"))
     smoke = parse_each(s.take_list("smoke_checks", []), lambda i, v: _parse_smoke(s, i, v, protocol))
@@ -238,16 +261,35 @@ def _parse_domain(name: str, raw: Any, *, source: str, groups: dict[str, AlbGrou
         raise s.error("smoke_checks", f"the checks take {published} bytes of published metadata (limit "
                       f"{MAX_PUBLISHED_SMOKE_CHECKS_BYTES}: the domain's SSM parameter must stay under 4 KB)",
                       "use fewer or shorter checks (small bodies, few headers)")
-    stickiness = s.take_int("stickiness_seconds", 3600, minimum=1, maximum=604800)
+    stickiness = s.take_int("stickiness_seconds", None, minimum=1, maximum=604800)
     shard = s.take_int("shard", None, minimum=0, maximum=99)
     s.done()
     if port == test_port:
         raise s.error("test_port", f"test_port {test_port} equals port", "give the test listener its own port")
-    return DomainSpec(name=name, alb_group=group, port=port, test_port=test_port, image=image,
+    if stickiness is not None and stickiness > drain.termination_wait_minutes * 60:
+        raise s.error("stickiness_seconds",
+                      f"{stickiness} s outlives the blue task set (drain.termination_wait_minutes "
+                      f"{drain.termination_wait_minutes} = {drain.termination_wait_minutes * 60} s): users kept on blue "
+                      "would get load-balancer 5xx once it is terminated",
+                      f"use at most {drain.termination_wait_minutes * 60}, remove it to derive it, or raise "
+                      "drain.termination_wait_minutes")
+    spec = DomainSpec(name=name, alb_group=group, port=port, test_port=test_port, image=image,
                       container_port=container_port, health_check_path=health, cpu=cpu, memory_mib=memory,
                       desired_count=desired, protocol=protocol, max_session_seconds=max_session, traffic=traffic,
                       drain=drain, environment=environment, approval=approval, alarms=alarms, smoke_checks=smoke,
                       stickiness_seconds=stickiness, shard=shard)
+    _check_release_fits_a_stack_update(s, spec)
+    return spec
+
+
+def _check_release_fits_a_stack_update(s: Section, spec: DomainSpec) -> None:
+    """A `cdk deploy` that changes the container waits for the whole release (release_timing)."""
+    worst = worst_case_release_minutes(spec)
+    if worst > max_release_minutes():
+        raise s.error_at(s.path, f"a release can take {worst} minutes (install and test checks "
+                         f"{INSTALL_AND_TEST_MINUTES} + approval window + traffic shift + blue termination wait), "
+                         f"longer than the {max_release_minutes()} minutes a stack update waits for CodeDeploy",
+                         "shorten traffic.interval_minutes, approval.expiry_minutes or drain.termination_wait_minutes")
 
 
 def _parse_traffic(s: Section) -> TrafficShift:
@@ -323,9 +365,10 @@ def _parse_alarms(s: Section) -> RollbackAlarmsSpec:
     if not 0 < spec.error_rate_percent <= 100:
         raise s.error("error_rate_percent", f"{spec.error_rate_percent} is not a percentage", "use 0 < value <= 100")
     if spec.count > MAX_ALARMS_PER_DEPLOYMENT_GROUP:
-        raise s.error("custom", f"{spec.count} alarms (3 built-in + {spec.count - 3} extra) exceed CodeDeploy's "
-                      f"{MAX_ALARMS_PER_DEPLOYMENT_GROUP} alarms per deployment group",
-                      f"keep at most {MAX_ALARMS_PER_DEPLOYMENT_GROUP - 3} custom and existing alarms together")
+        built_in = BUILT_IN_ROLLBACK_ALARMS
+        raise s.error("custom", f"{spec.count} alarms ({built_in} built-in + {spec.count - built_in} custom and "
+                      f"existing) exceed CodeDeploy's {MAX_ALARMS_PER_DEPLOYMENT_GROUP} alarms per deployment group",
+                      f"keep at most {MAX_ALARMS_PER_DEPLOYMENT_GROUP - built_in} custom and existing alarms together")
     return spec
 
 

@@ -51,8 +51,11 @@ class AlbGroupSpec:
     name: str
     internal: bool = True
     protocol: ListenerProtocol = ListenerProtocol.HTTP
+    # The listeners' default certificate: fixed once listeners exist (ACM renews it in place, same ARN).
     certificate_arn: str | None = None
     idle_timeout_seconds: int = 60
+    # Extra (SNI) certificates: separate ListenerCertificate resources, safe to add, change or remove any time.
+    additional_certificate_arns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,10 @@ class CustomAlarmSpec:
     evaluation_periods: int = 2
 
 
+# 5xx rate, p99 latency and unhealthy hosts over both target groups, plus the load balancer's own 5xx rate.
+BUILT_IN_ROLLBACK_ALARMS = 4
+
+
 @dataclass(frozen=True)
 class RollbackAlarmsSpec:
     """Thresholds of the built-in rollback alarms plus extra alarms.
@@ -103,7 +110,7 @@ class RollbackAlarmsSpec:
 
     @property
     def count(self) -> int:
-        return 3 + len(self.custom) + len(self.existing_alarm_names)
+        return BUILT_IN_ROLLBACK_ALARMS + len(self.custom) + len(self.existing_alarm_names)
 
     @property
     def seconds_to_decision(self) -> int:
@@ -162,9 +169,25 @@ class DomainSpec:
     approval: ApprovalSpec = ApprovalSpec()
     alarms: RollbackAlarmsSpec = RollbackAlarmsSpec()
     smoke_checks: tuple[SmokeCheckSpec, ...] = ()
-    stickiness_seconds: int = 3600
+    # Canary/linear: how long a user stays on the colour they landed on. None: derived (see `sticky_seconds`).
+    stickiness_seconds: int | None = None
     # Which load balancer of the ALB group (0-based); pinned in config or assigned by the loader.
     shard: int | None = None
+
+    @property
+    def max_stickiness_seconds(self) -> int:
+        """Stickiness must end before the blue task set is terminated, or users stuck on blue get ELB 5xx."""
+        return self.drain.termination_wait_minutes * 60
+
+    @property
+    def sticky_seconds(self) -> int | None:
+        """Target-group stickiness of the production listener: None for all-at-once (nothing to stick to),
+        else the configured value or one hour capped by the blue task set's lifetime."""
+        if self.traffic.style == "all_at_once":
+            return None
+        if self.stickiness_seconds is not None:
+            return self.stickiness_seconds
+        return max(1, min(3600, self.max_stickiness_seconds))
 
 
 @dataclass(frozen=True)
@@ -184,11 +207,16 @@ class PlatformSpec:
     vpc_cidr: str = "10.40.0.0/16"
     availability_zones: tuple[str, ...] = ()
     client_cidrs: tuple[str, ...] = ()
+    # Who may reach test listeners (unapproved green) besides the platform's smoke-check hook: e.g. a VPN range.
+    test_client_cidrs: tuple[str, ...] = ()
     hosted_zone: HostedZoneSpec = HostedZoneSpec(name="bluegreen.internal")
     notification_channel: str | None = None
     slack_identity_map: Mapping[str, str] = field(default_factory=dict)
     github_deployers: tuple[GithubDeploySpec, ...] = ()
     existing_github_oidc_provider_arn: str | None = None
+    # The account's GitHub OIDC provider is referenced by its predictable ARN unless this asks to create it
+    # (IAM allows one provider per URL per account: creating it where one exists fails).
+    create_github_oidc_provider: bool = False
     api_gateway_logging: ApiGatewayLogging = ApiGatewayLogging.OFF
 
     @property

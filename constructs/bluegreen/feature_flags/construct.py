@@ -176,17 +176,6 @@ def _check_pinned(image: str) -> str:
     return image
 
 
-def default_agent_health_check(flags: FeatureFlags) -> ecs.HealthCheck:
-    """Healthy once the agent answers for this domain's flags (it fetches them on the first call)."""
-    return ecs.HealthCheck(
-        command=["CMD-SHELL", f"curl -sf -o /dev/null {flags.agent_url} || exit 1"],
-        interval=Duration.seconds(10),
-        timeout=Duration.seconds(5),
-        retries=3,
-        start_period=Duration.seconds(30),
-    )
-
-
 def add_appconfig_agent_sidecar(
     *,
     task_definition: ecs.FargateTaskDefinition,
@@ -201,8 +190,11 @@ def add_appconfig_agent_sidecar(
     - Not essential, with an in-place restart policy: the flag client falls back to safe defaults
       while the agent is away, so an agent crash must not stop the task and cut long-lived
       (WebSocket) sessions. ECS restarts the agent instead of replacing the task.
-    - The app starts only when the agent is HEALTHY, i.e. already serves this domain's flags, so a
-      new (green) task never answers its first requests with defaults.
+    - The app never waits for the agent to be healthy: it starts once the agent container has started
+      (`START`), and serves with safe defaults until the agent answers (the flag client's 0.2 s bound), so
+      neither an agent nor an AppConfig outage can keep a task from starting. No health check is added by
+      default: whether the agent image ships a probe tool (curl, wget) is not documented; pass
+      `health_check` when you have verified one.
     - Local only: `HTTP_HOST=localhost` binds the agent to the task's loopback interface and it has
       no port mapping; in awsvpc mode the app reaches it on localhost:2772, nothing else can.
     - The task role may call exactly StartConfigurationSession and GetLatestConfiguration on this
@@ -221,7 +213,7 @@ def add_appconfig_agent_sidecar(
             "HTTP_PORT": str(AGENT_PORT),
             "LOG_LEVEL": "info",
         },
-        health_check=health_check or default_agent_health_check(flags),
+        health_check=health_check,
         logging=ecs.LogDrivers.aws_logs(
             stream_prefix=AGENT_CONTAINER_NAME,
             log_group=log_group,
@@ -240,7 +232,7 @@ def add_appconfig_agent_sidecar(
                         ("FEATURE_FLAGS_PROFILE", flags.profile_name)):
         app_container.add_environment(name, value)
     app_container.add_container_dependencies(
-        ecs.ContainerDependency(container=agent, condition=ecs.ContainerDependencyCondition.HEALTHY))
+        ecs.ContainerDependency(container=agent, condition=ecs.ContainerDependencyCondition.START))
     acknowledge(task_definition, Ack(
         rule="AwsSolutions-ECS2",
         reason="The AppConfig agent sidecar and the FEATURE_FLAGS_* variables carry only non-secret values "

@@ -283,6 +283,13 @@ class FlagRolloutSpec:
             raise _as_value_error(invalid) from None
         object.__setattr__(self, "growth_factor", float(self.growth_factor))
 
+    @property
+    def shape(self) -> str:
+        """A name for this rollout made of its content (`linear-20pct-10m-bake10m`): the shared strategy of every
+        domain with the same rollout, so adding a shape never renames another."""
+        return (f"{self.growth_type.value.lower()}-{self.growth_factor:g}pct-{self.duration_minutes}m-"
+                f"bake{self.final_bake_minutes}m").replace(".", "_")
+
 
 @dataclass(frozen=True)
 class DomainFlagsSpec:
