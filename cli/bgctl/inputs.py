@@ -121,3 +121,13 @@ def env_pairs(pairs: list[str] | None) -> dict[str, str]:
             raise UsageError(f"--env {name} given twice")
         result[name] = value
     return result
+
+
+def api_reason(value: str) -> str:
+    """A deploy/rollback reason for the deploy API (docs/deploy-api.md: at most 300 characters)."""
+    text = " ".join(value.split())
+    if not text:
+        raise UsageError("--reason must not be empty")
+    if len(text) > 300:
+        raise UsageError(f"--reason is {len(text)} characters long; the deploy API keeps at most 300")
+    return text
