@@ -193,7 +193,7 @@ def _stop_message(ctx: Any, how: str) -> str:
     deployment = (record.deployment or {}) if record else {}
     if record is not None and record.resume and deployment.get("id"):
         return (f"{how}: deployment {deployment['id']} continues in CodeDeploy; resume with: {record.resume}"
-                f"{'  console: ' + deployment['consoleUrl'] if deployment.get('consoleUrl') else ''}")
+                f"{' (console: ' + deployment['consoleUrl'] + ')' if deployment.get('consoleUrl') else ''}")
     return f"{how} before any deployment started; nothing to resume"
 
 

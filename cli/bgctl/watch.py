@@ -160,7 +160,7 @@ class Watcher:
         return self._loop(deployment_id, domain, verdict, timeout_minutes, "the stop")
 
     def _continues(self, deployment_id: str) -> str:
-        console = f"  console: {self.console}" if self.console else ""
+        console = f" (console: {self.console})" if self.console else ""
         return f"deployment {deployment_id} continues in CodeDeploy; resume with: {resume_command(deployment_id)}" \
                f"{console}"
 
@@ -242,7 +242,7 @@ def continues_on_aws_error(deployment_id: str, wait: Callable[[], int], *, conso
     from .errors import AwsError, translate_aws_error
 
     tail = (f"deployment {deployment_id} continues in CodeDeploy; resume with: {resume_command(deployment_id)}"
-            f"{f'  console: {console}' if console else ''}")
+            f"{f' (console: {console})' if console else ''}")
     try:
         return wait()
     except AwsError as lost:

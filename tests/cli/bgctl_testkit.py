@@ -20,6 +20,7 @@ REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 HOOK_SMOKE = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:CodeDeployHook_{PLATFORM}_smoke-tests"
 HOOK_APPROVAL = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:CodeDeployHook_{PLATFORM}_approval-request"
 AUDIT_TABLE = f"{PLATFORM}-deployments"
+DEPLOY_API_URL = f"https://abc123.execute-api.{REGION}.amazonaws.com/v1/"
 
 
 class FakeClock:
@@ -32,6 +33,10 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+    def monotonic(self) -> float:
+        """Seconds since the start (the retry budget is measured on it)."""
+        return (self.now - START).total_seconds()
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
@@ -57,6 +62,7 @@ class Cli:
     overrides: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     width: int = 100
+    timer: Any = field(default=lambda seconds, callback: (lambda: None))  # no slow-call notices on a fake clock
 
     def __call__(self, *argv: str, env: dict[str, str] | None = None, stdout: Any = None) -> Result:
         from bgctl.context import Runtime
@@ -68,7 +74,8 @@ class Cli:
         merged.update(self.env)
         merged.update(env or {})
         runtime = Runtime(env=merged, stdout=out, stderr=err, clock=self.clock, sleep=self.clock.sleep,
-                          width=self.width, client_overrides=self.overrides)
+                          width=self.width, client_overrides=self.overrides, monotonic=self.clock.monotonic,
+                          timer=self.timer, rand=lambda: 0.5)
         code = main(list(argv), runtime=runtime)
         return Result(code=code, out=out.getvalue(), err=err.getvalue())
 
@@ -142,7 +149,8 @@ class Platform:
     (`add_domain` deploys another one later).
     """
 
-    def __init__(self, domains: tuple[str, ...] = ("auth", "order"), deployed: tuple[str, ...] = ("auth",)) -> None:
+    def __init__(self, domains: tuple[str, ...] = ("auth", "order"), deployed: tuple[str, ...] = ("auth",),
+                 deploy_api_url: str | None = DEPLOY_API_URL) -> None:
         self.domains = domains
         self.ssm = client("ssm")
         self.ecs = client("ecs")
@@ -151,7 +159,8 @@ class Platform:
         self.dynamodb = client("dynamodb")
         self.ssm.put_parameter(Name=f"/{PLATFORM}/platform", Type="String", Value=json.dumps({
             "schemaVersion": 1, "platform": PLATFORM, "domains": list(domains), "auditTable": AUDIT_TABLE,
-            "slackIdentityMap": {"github:alice": "U0ALICE"}, "notificationChannel": "C0PLATFORM"}))
+            "slackIdentityMap": {"github:alice": "U0ALICE"}, "notificationChannel": "C0PLATFORM",
+            **({"deployApiUrl": deploy_api_url} if deploy_api_url else {})}))
         self.ecs.create_cluster(clusterName=f"{PLATFORM}-cluster")
         create_audit_table(self.dynamodb)
         self.task_definitions: dict[str, str] = {}
