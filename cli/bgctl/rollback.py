@@ -20,7 +20,7 @@ from .deploy import REQUESTER_DEPRECATED, in_flight, start_through_api, write_gi
 from .errors import AwsError, UsageError, error_code, translate_aws_error
 from .links import console_url, resume_command
 from .metadata import DomainMetadata, load_domain, load_platform, platform_parameter, require_deploy_api
-from .progress import PHASE_TITLES, parse_time, snapshot_from
+from .progress import parse_time, snapshot_from
 from .render import iso
 
 HISTORY = 50
@@ -218,7 +218,8 @@ def stop_in_flight(ctx: Any, clients: Any, metadata: DomainMetadata, deployment_
     try:  # only to show where it is; the stop must not depend on it
         snap = snapshot_from(codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"], None,
                              domain=metadata.domain)
-        status, where, kind = snap.status, PHASE_TITLES[snap.phase].split(" (")[0].lower(), snap.kind
+        status, kind = snap.status, snap.kind
+        where = f"started {iso(snap.created_at)}" if snap.created_at else "start time unknown"
     except Exception as exc:  # noqa: BLE001
         status, where, kind = "status unknown", f"GetDeployment failed: {error_code(exc) or type(exc).__name__}", None
     ctx.record.deployment_update(id=deployment_id, domain=metadata.domain, kind=kind, status=status,

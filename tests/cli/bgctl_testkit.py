@@ -231,3 +231,52 @@ def golden(name: str, text: str) -> None:
     with path.open(encoding="utf-8", newline="") as handle:
         expected = handle.read()
     assert text == expected, f"output differs from golden/{name} (BGCTL_UPDATE_GOLDEN=1)"
+
+
+class AwsJsonEndpoint:
+    """A real HTTP server speaking the AWS JSON protocol (X-Amz-Target) on 127.0.0.1, for what neither moto nor
+    Stubber can show: real sockets, real botocore parsing of odd answers (HTML error pages), timeouts.
+
+    `handlers[operation](body) -> (status, dict | bytes)`; point a service at it with AWS_ENDPOINT_URL_<SERVICE>.
+    """
+
+    def __init__(self, handlers: dict[str, Any]) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        endpoint = self
+        self.handlers = handlers
+        self.calls: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                operation = str(self.headers.get("X-Amz-Target", "")).rsplit(".", 1)[-1]
+                endpoint.calls.append(operation)
+                handler = endpoint.handlers.get(operation)
+                status, answer = handler(json.loads(body or b"{}")) if handler else (
+                    400, {"__type": "UnknownOperationException", "message": operation})
+                raw = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html" if isinstance(answer, bytes)
+                                 else "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
