@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds to wait for an answer, per attempt (default 10)")
     common.add_argument("--retry-budget", type=_seconds, metavar="S",
                         help="seconds for all attempts of one call before giving up (default 28)")
+    common.add_argument("--progress", choices=("auto", "tty", "plain"), default="auto",
+                        help="tty: redrawn status block and retry notices in place; plain: timestamped lines on "
+                             "change and a heartbeat every 30 s (default: auto = tty on an interactive terminal "
+                             "outside CI)")
 
     waiting = _Parser(add_help=False)
     waiting.add_argument("--wait-until", choices=STAGE_CHOICES, default="complete",
@@ -102,9 +106,6 @@ def build_parser() -> argparse.ArgumentParser:
     waiting.add_argument("--timeout", type=_timeout, default=DEFAULT_TIMEOUT_MINUTES, metavar="MIN",
                          help=f"stop waiting after MIN minutes, exit 6; the deployment continues "
                               f"(default: {DEFAULT_TIMEOUT_MINUTES:g}, 0: no limit)")
-    waiting.add_argument("--progress", choices=("auto", "tty", "plain"), default="auto",
-                         help="tty: redrawn status block; plain: timestamped lines on change and a heartbeat "
-                              "every 30 s (default: auto = tty on an interactive terminal outside CI)")
 
     parser = _Parser(prog="bgctl", description="Blue/Green releases of ECS domain services through CodeDeploy.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -223,7 +224,7 @@ def main(argv: Sequence[str] | None = None, runtime: Any = None) -> int:
             timeouts = Timeouts.resolve(env, connect=args.connect_timeout, read=args.read_timeout,
                                         budget=args.retry_budget)
             ctx = Context(platform=platform_name, region=region, profile=args.profile, runtime=runtime,
-                          json=bool(args.json), progress=getattr(args, "progress", "auto"), timeouts=timeouts)
+                          json=bool(args.json), progress=args.progress, timeouts=timeouts)
             code = int(import_module(COMMANDS[args.command]).run(ctx, args))
         except BgctlError as error:
             error_text = error.message

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
 from . import description as description_tokens
+from .appspec import task_definition_of
 from .errors import BgctlError, DeploymentFailed, DeploymentRolledBack, DeploymentStopped, one_line
 
 STAGES = ("started", "approval", "traffic-shifted", "complete")
@@ -99,6 +100,7 @@ class Snapshot:
     created_at: datetime | None = None
     notes: tuple[str, ...] = field(default=())
     kind: str = "release"
+    task_definition: str | None = None
 
     def event(self, name: str) -> str:
         return dict(self.events).get(name, "Pending")
@@ -317,4 +319,5 @@ def snapshot_from(deployment: Mapping[str, Any], target: Mapping[str, Any] | Non
         created_at=parse_time(deployment.get("createTime")),
         notes=tuple(notes),
         kind=deployment_kind(deployment, by_sk.get("REGISTERED")),
+        task_definition=task_definition_of(deployment.get("revision")),
     )

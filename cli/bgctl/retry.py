@@ -33,7 +33,11 @@ class Timeouts:
     connect: float = 3.0
     read: float = 10.0
     budget: float = 28.0
-    slow_notice: float = 2.0  # a call still waiting after this long is announced
+
+    @property
+    def slow_notice(self) -> float:
+        """A call still waiting after this long is announced (2 s, or half the read timeout if shorter)."""
+        return min(2.0, self.read / 2)
 
     @property
     def attempt_seconds(self) -> float:
@@ -218,7 +222,7 @@ class Retrier:
             cancel()
             if attempt > 1:
                 self.notices.say(f"bgctl: {label}: answered on attempt {attempt}")
-                self.notices.clear()
+            self.notices.clear()
             return result
 
 

@@ -24,6 +24,15 @@ def _image_short(uri: str | None) -> str | None:
         return uri
 
 
+def _who(requester: str | None) -> str | None:
+    """`arn:aws:sts::1:assumed-role/Ops/carol` -> `assumed-role/Ops/carol` (the table is for humans)."""
+    return decided_by_label({"iamArn": requester}) if requester and requester.startswith("arn:") else requester
+
+
+def _revision(task_definition: str | None) -> str | None:
+    return task_definition.rsplit("/", 1)[-1] if task_definition else None
+
+
 def _iso(value: Any) -> str | None:
     moment = parse_time(value)
     return iso(moment) if moment else None
@@ -143,7 +152,8 @@ def render_table(rows: list[dict[str, Any]], domains: list[str], unreadable: dic
         table_rows.append([
             row["domain"], row["deploymentId"] + (" (rollback)" if row["kind"] == "rollback" else ""),
             ("* " if row["inFlight"] else "") + str(row["status"]),
-            row["requester"], _image_short(row["image"]), clip(approval_text, 48),
+            _who(row["requester"]), _image_short(row["image"]) or _revision(row.get("taskDefinition")),
+            clip(approval_text, 48),
             short_time(row["createdAt"]), short_time(row["completedAt"]),
         ])
     quiet = [d for d in domains if not any(r["domain"] == d for r in rows)]

@@ -199,7 +199,8 @@ class Watcher:
 
 def reached_message(snap: Snapshot, until: str) -> str:
     if snap.status == "Succeeded":
-        return f"deployment {snap.deployment_id} succeeded: {snap.domain} runs {snap.image or 'the new revision'}"
+        runs = " ".join(x for x in (snap.task_definition and snap.task_definition.rsplit("/", 1)[-1], snap.image) if x)
+        return f"deployment {snap.deployment_id} succeeded: {snap.domain} runs {runs or 'the new revision'}"
     if until == "traffic-shifted":
         return (f"deployment {snap.deployment_id}: production traffic is on green; the blue task set drains "
                 f"(follow with: bgctl watch {snap.deployment_id})")
@@ -221,7 +222,8 @@ def make_watcher(ctx: Any, clients: Any, *, deployment_id: str, audit_table: str
 
     def remember(snap: Snapshot) -> None:
         ctx.record.deployment_update(id=snap.deployment_id, domain=snap.domain, status=snap.status, phase=snap.phase,
-                                     kind=snap.kind, rollbackDeploymentId=snap.rollback_deployment_id)
+                                     kind=snap.kind, rollbackDeploymentId=snap.rollback_deployment_id,
+                                     taskDefinition=snap.task_definition)
 
     return Watcher(fetch=probe.fetch, renderer=renderer, clock=ctx.clock, sleep=ctx.sleep, on_snapshot=remember,
                    console=link, announce_console=announce_console)
