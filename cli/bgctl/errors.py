@@ -138,7 +138,7 @@ class Interrupted(BgctlError):
 
 class Terminated(BgctlError):
     exit_code = EXIT_TERMINATED
-    label = "terminated"
+    label = "terminated (SIGTERM)"
 
 
 class TerminateSignal(BaseException):

@@ -98,7 +98,7 @@ def describe_failure(exc: BaseException) -> str:
     if name == "ConnectTimeoutError":
         return "connect timed out (no route or a firewall drops packets)"
     if name == "EndpointConnectionError":
-        lowered = text.lower()
+        lowered = f"{text} {getattr(exc, 'kwargs', {}).get('error', '')}".lower()
         reason = ("connection refused" if "refused" in lowered else
                   "name not resolved" if "name or service" in lowered or "nodename" in lowered else
                   "cannot connect")

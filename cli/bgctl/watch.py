@@ -194,7 +194,7 @@ class Watcher:
             raise Interrupted(self._continues(deployment_id)) from None
         except TerminateSignal:
             self.renderer.interrupt()
-            raise Terminated(f"SIGTERM: {self._continues(deployment_id)}") from None
+            raise Terminated(self._continues(deployment_id)) from None
 
 
 def reached_message(snap: Snapshot, until: str) -> str:
@@ -280,7 +280,8 @@ def run(ctx: Any, args: Any) -> int:
                                  "(check the id and the region)") from None
             raise
 
-    info = continues_on_aws_error(deployment_id, lookup)  # type: ignore[arg-type]
+    info = continues_on_aws_error(deployment_id, lookup,  # type: ignore[arg-type]
+                                  console=console_url(clients.region, deployment_id))
     domain = domain_from_application(str(info.get("applicationName", "?")), ctx.platform)
     return watch_deployment(ctx, clients, deployment_id=deployment_id, domain=domain,
                             audit_table=platform.audit_table, until=args.wait_until,
