@@ -44,10 +44,11 @@ EXIT_TABLE: tuple[ExitCode, ...] = (
                                         "<id>)"),
     ExitCode(EXIT_REFUSED, "refused", "refused before anything changed: AWS or the deploy API said no, could not "
                                       "be reached, or a deployment is in flight; fix and rerun"),
-    ExitCode(EXIT_LOST_CONTACT, "lost_contact", "lost contact after the deployment started (network, expired "
-                                                "credentials); it continues: resume with the printed command"),
-    ExitCode(EXIT_PARTIAL, "partial", "decision recorded but CodeDeploy not told; `bgctl approve|reject <id> "
-                                      "--resend` finishes it"),
+    ExitCode(EXIT_LOST_CONTACT, "lost_contact", "lost contact once the deployment started or may have started "
+                                                "(network, expired credentials); it continues: resume or check with "
+                                                "the printed command"),
+    ExitCode(EXIT_PARTIAL, "partial", "decision recorded but CodeDeploy not told; `bgctl approve <id> --resend` "
+                                      "(or reject) finishes it"),
     ExitCode(EXIT_INTERRUPTED, "interrupted", "Ctrl-C (SIGINT); a started deployment continues: the resume "
                                               "command is printed"),
     ExitCode(EXIT_TERMINATED, "terminated", "SIGTERM (cancelled CI job); a started deployment continues: the "
