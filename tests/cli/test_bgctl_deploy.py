@@ -137,7 +137,7 @@ def test_digest_reference_is_accepted(platform: Platform, cli: Cli) -> None:
     (["deploy", "auth", "--image", "repo/auth:v1", "--env", "1BAD=x"], "invalid --env name"),
     (["deploy", "auth", "--image", "repo/auth:v1", "--env", "A=1", "--env", "A=2"], "given twice"),
     (["deploy", "auth", "--image", "repo/auth:v1", "--reason", " "], "--reason must not be empty"),
-    (["deploy", "auth", "--image", "repo/auth:v1", "--reason", "x" * 301], "keeps at most 300"),
+    (["deploy", "auth", "--image", "repo/auth:v1", "--reason", "x" * 301], "keep it under 300"),
     (["deploy", "auth", "--image", "repo/auth:v1", "--read-timeout", "-1"], "must be >= 0"),
     (["deploy", "auth", "--image", "repo/auth:v1", "--timeout", "-1"], "must be >= 0"),
     (["deploy", "auth", "--image", "repo/auth:v1", "--wait-until", "forever"], "invalid choice"),
