@@ -18,7 +18,7 @@ from botocore.exceptions import EndpointConnectionError
 from botocore.validate import validate_parameters
 
 from bgctl_scenario import State, deployment_info, ecs_target
-from bgctl_testkit import AUDIT_TABLE, PLATFORM, START, client, put_audit_item
+from bgctl_testkit import PLATFORM, START, client, put_audit_item
 
 GROUP = f"{PLATFORM}-auth"
 

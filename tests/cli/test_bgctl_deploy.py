@@ -1,7 +1,6 @@
 """`bgctl deploy`: registration, AppSpec, description, and every bad input / fault before and after AWS."""
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import socket
@@ -12,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bgctl_testkit import ACCOUNT, DEPLOY_API_URL, HOOK_SMOKE, PLATFORM, REGION, Cli, Platform, domain_metadata
+from bgctl_testkit import ACCOUNT, DEPLOY_API_URL, PLATFORM, REGION, Cli, Platform, domain_metadata
 from deploy_api_fake import Scripted
 
 
@@ -384,3 +383,18 @@ def test_unexpected_errors_are_one_line_without_traceback(platform: Platform, cl
                                 "for a traceback)"]
     debug = cli("deploy", "auth", "--image", platform.image("auth"), env={"BGCTL_DEBUG": "1"})
     assert "Traceback" in debug.err
+
+
+@pytest.mark.parametrize(("headers", "problem"), [
+    ({}, "Missing Authentication Token"),
+    ({"Authorization": "Bearer abc"}, "Missing Authentication Token"),
+    ({"Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20260302/eu-west-1/lambda/aws4_request, "
+                       "SignedHeaders=content-type;host;x-amz-date, Signature=" + "a" * 64, "X-Amz-Date": "20260302T100000Z"},
+     "Credential should be scoped to correct service/region: lambda/eu-west-1"),
+    ({"Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20260302/eu-west-1/execute-api/aws4_request, "
+                       "SignedHeaders=host, Signature=" + "a" * 64}, "Signature must cover host, content-type and x-amz-date"),
+])
+def test_the_fake_deploy_api_rejects_what_api_gateway_would(deploy_api: Any, headers: dict[str, str],
+                                                            problem: str) -> None:
+    """The SigV4 check of the test server is itself tested: a request bgctl did not sign is refused."""
+    assert deploy_api.signature_problem(headers) == problem
