@@ -1,3 +1,3 @@
 """bgctl: the operator and pipeline CLI of the ECS Blue/Green platform (stdlib + boto3 + bgruntime only)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,8 +1,7 @@
 """Exponential backoff with full jitter for polling calls.
 
-The clients already retry throttling (botocore `adaptive` mode); a long wait (45 minutes for an approval)
-must also survive a burst that outlasts the client's retry budget, so every polling call goes through
-`Backoff.call`, which retries throttling and transient network errors a few more times.
+Every client call is already retried visibly (retry.Retrier); `Backoff` remains for callers that page
+through results themselves and pause between partial answers.
 """
 from __future__ import annotations
 
@@ -11,22 +10,7 @@ from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
 
-THROTTLING_CODES = frozenset({
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled", "RequestThrottledException",
-    "TooManyRequestsException", "RequestLimitExceeded", "ProvisionedThroughputExceededException",
-    "RequestLimitExceededException", "SlowDown", "PriorRequestNotComplete", "BandwidthLimitExceeded",
-    "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "InternalServerError",
-})
-_TRANSIENT_EXCEPTIONS = ("EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError",
-                         "ConnectionClosedError")
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Throttling, 5xx-like codes and transient network errors; never access or validation errors."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", "")) in THROTTLING_CODES
-    return type(exc).__name__ in _TRANSIENT_EXCEPTIONS
+from .retry import THROTTLING_CODES, is_retryable  # noqa: E402,F401 - one definition of 'retryable'
 
 
 class Backoff:

@@ -10,7 +10,7 @@ import logging
 from typing import Any, TextIO
 
 from . import inputs
-from .errors import AwsError, DeploymentFailed, UsageError, one_line
+from .errors import DeploymentFailed, PartialDecision, UsageError, one_line
 from .identity import caller_arn
 from .metadata import load_platform
 
@@ -57,6 +57,6 @@ def run(ctx: Any, args: Any) -> int:
         raise UsageError(f"{outcome.message} (is {deployment_id} waiting at the approval gate? "
                          "see `bgctl approvals`)")
     if outcome.code == approvals.CODE_CODEDEPLOY_ERROR:
-        raise AwsError(outcome.message)
+        raise PartialDecision(outcome.message)  # exit 9: recorded, CodeDeploy not told
     # already_decided | expired: nothing was recorded
     raise DeploymentFailed(outcome.message)

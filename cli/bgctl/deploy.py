@@ -1,27 +1,24 @@
-"""`bgctl deploy DOMAIN --image URI`: register a revision and hand it to CodeDeploy.
+"""`bgctl deploy DOMAIN --image URI`: register a revision and start the deployment through the deploy API.
 
 Order matters: everything that can be checked without AWS is checked first (exit 2); then the platform
 and domain metadata are read (unknown domain -> 2, missing -> 7); the image is looked up in ECR, an
-in-flight deployment is refused (7); only then is a task-definition revision registered and the
-deployment created. Nothing here updates the ECS service: CodeDeploy is the only traffic control plane.
+in-flight deployment is refused (7); only then is a task-definition revision registered and the deployment
+requested from the deploy API (docs/deploy-api.md), which records the verified caller and calls CodeDeploy.
+Nothing here updates the ECS service: CodeDeploy is the only traffic control plane.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Mapping
 
-from . import appspec, description, inputs, taskdef
-from .errors import AwsError, UsageError, error_code
-from .metadata import DomainMetadata, load_domain, load_platform
+from . import inputs, taskdef
+from .deploy_api import DeployApi, Registration, github_oidc_token
+from .errors import AwsError, BgctlError, UsageError, error_code
+from .links import console_url, resume_command
+from .metadata import DomainMetadata, PlatformInfo, load_domain, load_platform, platform_parameter, require_deploy_api
 from .progress import IN_FLIGHT_STATUSES
 
-
-@dataclass(frozen=True)
-class StartedDeployment:
-    deployment_id: str
-    task_definition_arn: str
-    base_task_definition_arn: str
-    metadata: DomainMetadata
+REQUESTER_DEPRECATED = ("--requester is deprecated and ignored: the deploy API records your verified identity "
+                        "(IAM, plus the GitHub OIDC token in Actions)")
 
 
 def in_flight(codedeploy: Any, metadata: DomainMetadata) -> list[str]:
@@ -59,25 +56,6 @@ def check_image_in_ecr(ecr: Any, image: inputs.ImageRef, region: str) -> None:
         raise
 
 
-def create_deployment(codedeploy: Any, metadata: DomainMetadata, *, task_definition_arn: str, summary: str,
-                      tokens: Mapping[str, str]) -> str:
-    spec = appspec.build(task_definition_arn=task_definition_arn, container_name=metadata.container_name,
-                         container_port=metadata.container_port, hooks=metadata.hooks)
-    try:
-        answer = codedeploy.create_deployment(
-            applicationName=metadata.application,
-            deploymentGroupName=metadata.deployment_group,
-            revision=appspec.revision(spec),
-            description=description.build(summary, tokens),
-        )
-    except Exception as exc:
-        if error_code(exc) == "DeploymentLimitExceededException":
-            raise AwsError(f"a deployment is already in progress for {metadata.domain!r} (CodeDeploy refused a "
-                           f"second one): see `bgctl status {metadata.domain}`") from None
-        raise
-    return str(answer["deploymentId"])
-
-
 def write_github_output(env: Mapping[str, str], values: Mapping[str, str]) -> None:
     path = env.get("GITHUB_OUTPUT")
     if not path:
@@ -87,39 +65,69 @@ def write_github_output(env: Mapping[str, str], values: Mapping[str, str]) -> No
             handle.write(f"{key}={value}\n")
 
 
+def source_of(env: Mapping[str, str]) -> str:
+    return "github-actions" if env.get("GITHUB_ACTIONS") == "true" else "bgctl"
+
+
+def start_through_api(ctx: Any, clients: Any, platform: PlatformInfo, metadata: DomainMetadata, *,
+                      task_definition_arn: str, kind: str, reason: str | None) -> Registration:
+    """POST /deployments (kind release | rollback); records the deployment (and its resume command) at once."""
+    url = require_deploy_api(platform, platform_parameter(ctx.platform))
+    token = None
+    try:
+        token = github_oidc_token(ctx.env, timeouts=clients.retrier.timeouts, retrier=clients.retrier)
+    except BgctlError as missing:
+        ctx.warn(f"{missing.message}; the deploy API records the IAM identity only")
+    ctx.say(f"requesting the {kind} of {metadata.domain} ({taskdef.revision_label(task_definition_arn)}) from the "
+            f"deploy API {url}")
+    api = DeployApi(url, region=clients.region, credentials=clients.credentials(), timeouts=clients.retrier.timeouts,
+                    retrier=clients.retrier)
+    registration = api.start_deployment(domain=metadata.domain, task_definition_arn=task_definition_arn, kind=kind,
+                                        reason=reason, source=source_of(ctx.env), github_oidc_token=token)
+    link = registration.console_url or console_url(clients.region, registration.deployment_id)
+    ctx.record.deployment_update(id=registration.deployment_id, domain=metadata.domain, kind=kind,
+                                 taskDefinition=task_definition_arn, consoleUrl=link,
+                                 requester=dict(registration.requester) or None)
+    ctx.record.resume = resume_command(registration.deployment_id)
+    write_github_output(ctx.env, {"deployment_id": registration.deployment_id, "task_definition": task_definition_arn,
+                                  "console_url": link})
+    ctx.say(f"created {'rollback ' if kind == 'rollback' else ''}deployment {registration.deployment_id} for "
+            f"{metadata.domain} (requester {registration.requester_text()})")
+    ctx.say(f"console: {link}")
+    return registration
+
+
 def run(ctx: Any, args: Any) -> int:
     from .watch import watch_deployment
 
     domain = inputs.domain(args.domain)
     image = inputs.image(args.image)
     env = inputs.env_pairs(args.env)
+    reason = inputs.api_reason(args.reason) if args.reason is not None else None
     if args.requester:
-        inputs.requester(args.requester)
+        ctx.warn(REQUESTER_DEPRECATED)
     if image.tag == "latest" and not image.digest:
         ctx.warn("deploying the mutable tag 'latest': prefer an immutable tag (git sha) or a digest")
 
     clients = ctx.clients()
     platform = load_platform(clients.client("ssm"), ctx.platform, clients.region)
     platform.require_domain(domain)
+    require_deploy_api(platform, platform_parameter(ctx.platform))
     metadata = load_domain(clients.client("ssm"), ctx.platform, domain, clients.region)
-    from .identity import requester as resolve_requester
-
-    requester = resolve_requester(args.requester, ctx.env, lambda: clients.client("sts"))
     check_image_in_ecr(clients.client("ecr"), image, clients.region)
     codedeploy = clients.client("codedeploy")
     refuse_if_in_flight(codedeploy, metadata)
 
     new_arn, base_arn = taskdef.register_revision(clients.client("ecs"), metadata, image=image.uri, env=env)
-    ctx.out(f"registered {taskdef.revision_label(new_arn)} (from {taskdef.revision_label(base_arn)}) "
+    ctx.say(f"registered {taskdef.revision_label(new_arn)} (from {taskdef.revision_label(base_arn)}) "
             f"with image {image.uri}")
-    deployment_id = create_deployment(
-        codedeploy, metadata, task_definition_arn=new_arn, summary=f"Deploy {domain} {image.short}",
-        tokens={"requester": requester, "image": image.uri, "source": "bgctl"})
-    ctx.out(f"created deployment {deployment_id} for {domain} (requester {requester})")
-    write_github_output(ctx.env, {"deployment_id": deployment_id, "task_definition": new_arn})
+    ctx.record.deployment_update(domain=domain, kind="release", taskDefinition=new_arn,
+                                 previousTaskDefinition=base_arn, image=image.uri)
+    registration = start_through_api(ctx, clients, platform, metadata, task_definition_arn=new_arn, kind="release",
+                                     reason=reason or f"Deploy {domain} {image.short}")
     if args.wait_until == "started":
-        ctx.out(f"follow it with: bgctl watch {deployment_id}")
+        ctx.say(f"follow it with: bgctl watch {registration.deployment_id}")
         return 0
-    return watch_deployment(ctx, clients, deployment_id=deployment_id, domain=domain,
+    return watch_deployment(ctx, clients, deployment_id=registration.deployment_id, domain=domain,
                             audit_table=platform.audit_table or metadata.audit_table, until=args.wait_until,
-                            timeout_minutes=args.timeout, progress=args.progress)
+                            timeout_minutes=args.timeout, announce_console=False)

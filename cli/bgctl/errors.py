@@ -1,9 +1,13 @@
 """Exit codes and the errors that carry them.
 
-Every failure reaches the user as one line on stderr (`bgctl: error: ...`) and one of these exit codes;
+Every failure reaches the user as one line on stderr (`bgctl: error: ...`) and one of the exit codes in
+`EXIT_TABLE` (the single source of `bgctl --help`, `--json` outcomes and the table in docs/cli.md);
 `main` never lets a traceback through (set BGCTL_DEBUG=1 to see one).
 """
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -12,21 +16,63 @@ EXIT_FAILED = 3
 EXIT_ROLLED_BACK = 4
 EXIT_STOPPED = 5
 EXIT_TIMEOUT = 6
-EXIT_AWS = 7
+EXIT_REFUSED = 7
+EXIT_LOST_CONTACT = 8
+EXIT_PARTIAL = 9
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+EXIT_AWS = EXIT_REFUSED  # historical name: an AWS error before anything changed
 
-EXIT_CODES_HELP = """\
-exit codes:
-  0    success (the requested stage was reached)
-  2    usage or bad input (unknown domain, image without tag/digest, bad --env, ...)
-  3    deployment failed (or the approval could not be recorded)
-  4    deployment rolled back
-  5    deployment stopped
-  6    wait timed out (the deployment continues: resume with `bgctl watch <id>`)
-  7    AWS or configuration error (no credentials/region, metadata missing = stack not
-       deployed, deployment already in progress, access denied, CodeDeploy errors)
-  130  interrupted (Ctrl-C; a started deployment continues)
-  1    internal error (a bug: rerun with BGCTL_DEBUG=1 for a traceback)"""
+
+@dataclass(frozen=True)
+class ExitCode:
+    code: int
+    outcome: str  # the `outcome` of the --json record
+    meaning: str
+
+
+EXIT_TABLE: tuple[ExitCode, ...] = (
+    ExitCode(EXIT_OK, "ok", "success: the requested stage was reached (or the dry run/listing worked)"),
+    ExitCode(EXIT_USAGE, "bad_input", "usage or bad input (unknown domain, image without tag/digest, bad --env); "
+                                      "nothing was changed"),
+    ExitCode(EXIT_FAILED, "failed", "the deployment failed (test checks, approval rejected or expired, hook "
+                                    "error) or a decision was refused"),
+    ExitCode(EXIT_ROLLED_BACK, "rolled_back", "the deployment was rolled back: production is on the previous "
+                                              "version"),
+    ExitCode(EXIT_STOPPED, "stopped", "the deployment was stopped without rollback"),
+    ExitCode(EXIT_TIMEOUT, "timed_out", "--timeout reached; the deployment continues (resume with: bgctl watch "
+                                        "<id>)"),
+    ExitCode(EXIT_REFUSED, "refused", "refused before anything changed: AWS or the deploy API said no, could not "
+                                      "be reached, or a deployment is in flight; fix and rerun"),
+    ExitCode(EXIT_LOST_CONTACT, "lost_contact", "lost contact once the deployment started or may have started "
+                                                "(network, expired credentials); it continues: resume or check with "
+                                                "the printed command"),
+    ExitCode(EXIT_PARTIAL, "partial", "decision recorded but CodeDeploy not told; `bgctl approve <id> --resend` "
+                                      "(or reject) finishes it"),
+    ExitCode(EXIT_INTERRUPTED, "interrupted", "Ctrl-C (SIGINT); a started deployment continues: the resume "
+                                              "command is printed"),
+    ExitCode(EXIT_TERMINATED, "terminated", "SIGTERM (cancelled CI job); a started deployment continues: the "
+                                            "resume command is printed"),
+    ExitCode(EXIT_INTERNAL, "internal_error", "a bug in bgctl: rerun with BGCTL_DEBUG=1 for a traceback"),
+)
+OUTCOMES = {entry.code: entry.outcome for entry in EXIT_TABLE}
+
+
+def _help_text() -> str:
+    lines = ["exit codes:"]
+    for entry in EXIT_TABLE:
+        words, line, first = entry.meaning.split(), "", True
+        for word in words:
+            if line and len(line) + 1 + len(word) > 84:
+                lines.append(f"  {entry.code:<4} {line}" if first else f"       {line}")
+                line, first = word, False
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(f"  {entry.code:<4} {line}" if first else f"       {line}")
+    return "\n".join(lines)
+
+
+EXIT_CODES_HELP = _help_text()
 
 
 def one_line(text: str) -> str:
@@ -38,6 +84,7 @@ class BgctlError(Exception):
     """An error with a user-facing message and an exit code."""
 
     exit_code = EXIT_INTERNAL
+    label = "error"
 
     def __init__(self, message: str) -> None:
         super().__init__(one_line(message))
@@ -65,11 +112,38 @@ class WaitTimeout(BgctlError):
 
 
 class AwsError(BgctlError):
-    exit_code = EXIT_AWS
+    """Refused before anything changed (AWS, the deploy API or the platform said no, or could not be reached)."""
+
+    exit_code = EXIT_REFUSED
+
+
+Refused = AwsError
+
+
+class LostContact(BgctlError):
+    """The deployment started (or runs) but bgctl can no longer follow it; it continues in CodeDeploy."""
+
+    exit_code = EXIT_LOST_CONTACT
+
+
+class PartialDecision(BgctlError):
+    """An approval decision was recorded but CodeDeploy was not told (`bgctl approve|reject --resend`)."""
+
+    exit_code = EXIT_PARTIAL
 
 
 class Interrupted(BgctlError):
     exit_code = EXIT_INTERRUPTED
+    label = "interrupted"
+
+
+class Terminated(BgctlError):
+    exit_code = EXIT_TERMINATED
+    label = "terminated (SIGTERM)"
+
+
+class TerminateSignal(BaseException):
+    """Raised by bgctl's SIGTERM handler (like KeyboardInterrupt for SIGINT), caught where a resume is known."""
 
 
 _CREDENTIAL_CODES = frozenset({
@@ -77,6 +151,24 @@ _CREDENTIAL_CODES = frozenset({
     "InvalidSignatureException", "SignatureDoesNotMatch", "RequestExpired",
 })
 _ACCESS_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+_HTML = re.compile(r"<\s*(!doctype|html|head|body|title)\b", re.I)
+_TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
+
+
+def readable_message(message: str, status: int | None = None) -> str:
+    """An AWS error message as one readable line: an HTML error page (from a proxy or an AWS front end)
+    becomes `HTTP 502 HTML error page "502 Bad Gateway"` instead of the raw markup."""
+    text = str(message or "")
+    if _HTML.search(text):
+        title = _TITLE.search(text)
+        label = f' "{one_line(title.group(1))[:80]}"' if title and title.group(1).strip() else ""
+        where = f"HTTP {status} " if status else ""
+        return f"{where}HTML error page{label} (answered by a proxy or an AWS front end, not the service)"
+    return one_line(text)[:500]
+
+
+def is_credential_error(exc: BaseException) -> bool:
+    return error_code(exc) in _CREDENTIAL_CODES
 
 
 def translate_aws_error(exc: BaseException) -> BgctlError | None:
@@ -101,9 +193,11 @@ def translate_aws_error(exc: BaseException) -> BgctlError | None:
     if isinstance(exc, (bce.ConnectTimeoutError, bce.ReadTimeoutError)):
         return AwsError(f"AWS did not answer in time: {exc}")
     if isinstance(exc, bce.ClientError):
-        error = exc.response.get("Error", {}) if isinstance(exc.response, dict) else {}
+        response = exc.response if isinstance(exc.response, dict) else {}
+        error = response.get("Error", {})
+        status = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
         code = error.get("Code", "Unknown")
-        message = error.get("Message", "") or str(exc)
+        message = readable_message(error.get("Message", "") or str(exc), status)
         operation = getattr(exc, "operation_name", "call")
         if code in _CREDENTIAL_CODES:
             return AwsError(f"AWS rejected the credentials ({code}): refresh them and retry")

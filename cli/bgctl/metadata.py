@@ -27,6 +27,7 @@ class PlatformInfo:
     audit_table: str
     slack_identity_map: Mapping[str, str] = field(default_factory=dict)
     notification_channel: str | None = None
+    deploy_api_url: str | None = None
 
     def require_domain(self, domain: str) -> None:
         if domain not in self.domains:
@@ -94,6 +95,7 @@ def parse_platform(data: Mapping[str, Any], name: str, platform: str) -> Platfor
         audit_table=_field(data, name, "auditTable", str),
         slack_identity_map=identity_map if isinstance(identity_map, dict) else {},
         notification_channel=data.get("notificationChannel"),
+        deploy_api_url=data.get("deployApiUrl") if isinstance(data.get("deployApiUrl"), str) else None,
     )
 
 
@@ -125,6 +127,14 @@ def parse_domain(data: Mapping[str, Any], name: str) -> DomainMetadata:
         approval=approval if isinstance(approval, dict) else {},
         raw=dict(data),
     )
+
+
+def require_deploy_api(info: PlatformInfo, parameter: str) -> str:
+    """The deploy API URL (docs/deploy-api.md); a platform without one cannot start deployments."""
+    if not info.deploy_api_url:
+        raise AwsError(f"platform parameter {parameter} has no deployApiUrl: this platform predates the deploy API "
+                       "(docs/deploy-api.md); update the platform stack, then rerun")
+    return info.deploy_api_url
 
 
 def load_platform(ssm: Any, platform: str, region: str) -> PlatformInfo:

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
 from . import description as description_tokens
+from .appspec import task_definition_of
 from .errors import BgctlError, DeploymentFailed, DeploymentRolledBack, DeploymentStopped, one_line
 
 STAGES = ("started", "approval", "traffic-shifted", "complete")
@@ -98,6 +99,8 @@ class Snapshot:
     image: str | None = None
     created_at: datetime | None = None
     notes: tuple[str, ...] = field(default=())
+    kind: str = "release"
+    task_definition: str | None = None
 
     def event(self, name: str) -> str:
         return dict(self.events).get(name, "Pending")
@@ -258,6 +261,20 @@ def _drain_until(deployment: Mapping[str, Any], target: Mapping[str, Any] | None
     return max(ends) + timedelta(minutes=int(minutes)) if ends else None
 
 
+def deployment_kind(deployment: Mapping[str, Any], registration: Mapping[str, Any] | None = None) -> str:
+    """`rollback` for a deployment registered as one (deploy API), described as one (`action=rollback`), or
+    created by CodeDeploy to roll another one back; `release` otherwise."""
+    if registration and registration.get("kind") in ("release", "rollback"):
+        return str(registration["kind"])
+    tokens = description_tokens.tokens(deployment.get("description"))
+    if tokens.get("action") == "rollback" or tokens.get("kind") == "rollback":
+        return "rollback"
+    if deployment.get("creator") == "codeDeployRollback" or \
+            (deployment.get("rollbackInfo") or {}).get("rollbackTriggeringDeploymentId"):
+        return "rollback"
+    return "release"
+
+
 def snapshot_from(deployment: Mapping[str, Any], target: Mapping[str, Any] | None, *, domain: str,
                   audit_items: Iterable[Mapping[str, Any]] = (), alarms: Iterable[tuple[str, str]] = (),
                   notes: Iterable[str] = ()) -> Snapshot:
@@ -301,4 +318,6 @@ def snapshot_from(deployment: Mapping[str, Any], target: Mapping[str, Any] | Non
         image=tokens.get("image"),
         created_at=parse_time(deployment.get("createTime")),
         notes=tuple(notes),
+        kind=deployment_kind(deployment, by_sk.get("REGISTERED")),
+        task_definition=task_definition_of(deployment.get("revision")),
     )

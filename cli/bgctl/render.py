@@ -18,6 +18,7 @@ PHASE_ORDER = {"queued": 0, **{key: i + 1 for i, (key, _title, _events) in enume
 EVENT_PHASE = {event: key for key, _title, events in STEPS for event in events}
 
 Clock = Callable[[], datetime]
+HEARTBEAT_SECONDS = 30.0
 MARKS = {"pending": "[ ]", "active": "[>]", "done": "[x]", "skipped": "[-]", "failed": "[!]"}
 
 
@@ -108,8 +109,11 @@ class TtyRenderer:
         self._drawn = 0
         self._started = clock()
 
-    def begin(self, deployment_id: str, domain: str) -> None:
+    def begin(self, deployment_id: str, domain: str, console: str | None = None) -> None:
         self._started = self._clock()
+        if console:
+            self._out.write(f"console: {console}\n")
+            self._out.flush()
 
     def block(self, snap: Snapshot) -> list[str]:
         now = self._clock()
@@ -126,8 +130,11 @@ class TtyRenderer:
             lines.append(f"  note: {note}")
         return [line if len(line) < self._width else line[: self._width - 2] + "~" for line in lines]
 
-    def update(self, snap: Snapshot) -> None:
+    def update(self, snap: Snapshot, next_poll: float | None = None) -> None:
         lines = self.block(snap)
+        if next_poll is not None and not snap.terminal:
+            lines.append(f"  checked {hms(self._clock())}, next check in {next_poll:g} s; Ctrl-C stops watching, "
+                         "not the deployment"[: self._width - 1])
         if self._drawn:
             self._out.write(f"\x1b[{self._drawn}A\r\x1b[J")
         self._out.write("\n".join(lines) + "\n")
@@ -147,9 +154,11 @@ class TtyRenderer:
 
 
 class PlainRenderer:
-    """Timestamped lines on change only; a heartbeat line after `heartbeat` seconds of silence."""
+    """Timestamped lines on change only; a heartbeat line after `heartbeat` seconds of silence (30 s: a
+    CI log never looks hung)."""
 
-    def __init__(self, stream: TextIO, clock: Clock, *, github: bool = False, heartbeat: float = 300.0) -> None:
+    def __init__(self, stream: TextIO, clock: Clock, *, github: bool = False, heartbeat: float = HEARTBEAT_SECONDS
+                 ) -> None:
         self._out = stream
         self._clock = clock
         self._github = github
@@ -160,6 +169,7 @@ class PlainRenderer:
         self._phase: str | None = None
         self._noticed_approval = False
         self._deployment_id = ""
+        self._phase_since: datetime | None = None
 
     def _line(self, text: str) -> None:
         now = self._clock()
@@ -169,9 +179,9 @@ class PlainRenderer:
     def _raw(self, text: str) -> None:
         self._out.write(text + "\n")
 
-    def begin(self, deployment_id: str, domain: str) -> None:
+    def begin(self, deployment_id: str, domain: str, console: str | None = None) -> None:
         self._deployment_id = deployment_id
-        self._line(f"watching deployment {deployment_id} ({domain})")
+        self._line(f"watching deployment {deployment_id} ({domain}){f'; console: {console}' if console else ''}")
         self._out.flush()
 
     def _open_group(self, phase: str, snap: Snapshot) -> None:
@@ -245,7 +255,7 @@ class PlainRenderer:
             lines.append(("done", f"status {snap.status}"))
         return lines
 
-    def update(self, snap: Snapshot) -> None:
+    def update(self, snap: Snapshot, next_poll: float | None = None) -> None:
         lines = self.changes(self._prev, snap)
         if self._prev is None:
             self._open_group(next((phase for phase, _text in lines if phase), snap.phase), snap)
@@ -269,7 +279,11 @@ class PlainRenderer:
             waiting = PHASE_TITLES[snap.phase].split(" (")[0].lower()
             if snap.phase == "approval" and snap.approval and snap.approval.status == "PENDING":
                 waiting += f": {approval_text(snap, now)}"
-            self._line(f"still {waiting}")
+            since = duration((now - self._phase_since).total_seconds()) if self._phase_since else None
+            self._line(f"still {waiting}{f' ({since} in this phase)' if since else ''}"
+                       f"{f'; next check in {next_poll:g} s' if next_poll else ''}")
+        if self._prev is None or self._prev.phase != snap.phase:
+            self._phase_since = now
         self._prev = snap
         self._out.flush()
 
@@ -291,7 +305,7 @@ class PlainRenderer:
 def make_renderer(mode: str, stream: TextIO, clock: Clock, env: Mapping[str, str],
                   width: int = 100) -> TtyRenderer | PlainRenderer:
     """`auto` picks the TTY block on an interactive terminal (and not in CI), plain lines otherwise."""
-    if mode == "auto":
+    if mode == "auto":  # pragma: no cover - callers resolve the mode (Context.progress_mode)
         interactive = bool(getattr(stream, "isatty", lambda: False)()) and not env.get("CI")
         mode = "tty" if interactive and env.get("TERM", "") != "dumb" else "plain"
     if mode == "tty":

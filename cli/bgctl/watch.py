@@ -1,9 +1,12 @@
-"""Poll a deployment until a stage is reached, it ends, the wait times out or the user presses Ctrl-C.
+"""Poll a deployment until a stage is reached, it ends, the wait times out, contact is lost, or the user
+stops watching (Ctrl-C, SIGTERM).
 
-Sources per poll (each call through `Backoff`): GetDeployment (status, errors, rollback, termination wait),
-ListDeploymentTargets once + GetDeploymentTarget (ECS lifecycle events, task-set traffic weights), the
-audit items `DEPLOYMENT#<id>` (APPROVAL, SMOKE) and the deployment group's alarms (DescribeAlarms).
-The audit table and the alarms are informational: if they cannot be read the watch goes on without them.
+Sources per poll (every call retried visibly by the client wrapper, see retry.py): GetDeployment (status,
+errors, rollback, termination wait), ListDeploymentTargets once + GetDeploymentTarget (ECS lifecycle
+events, task-set traffic weights), the audit items `DEPLOYMENT#<id>` (APPROVAL, SMOKE, REGISTERED) and the
+deployment group's alarms (DescribeAlarms). The audit table and the alarms are informational: if they
+cannot be read the watch goes on without them. Losing AWS altogether ends the watch with exit 8 and the
+resume command: the deployment itself continues in CodeDeploy.
 """
 from __future__ import annotations
 
@@ -11,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from .backoff import Backoff
-from .errors import EXIT_OK, DeploymentFailed, Interrupted, WaitTimeout, error_code
+from .errors import (EXIT_OK, DeploymentFailed, Interrupted, LostContact, Terminated, TerminateSignal, WaitTimeout,
+                     error_code, is_credential_error)
+from .links import console_url, resume_command
 from .metadata import domain_from_application
 from .progress import PHASE_TITLES, Snapshot, snapshot_from
 from .render import PlainRenderer, TtyRenderer
@@ -32,13 +36,11 @@ def deserialize_item(item: dict[str, Any]) -> dict[str, Any]:
 class DeploymentProbe:
     """Reads everything a Snapshot needs; one instance per watched deployment."""
 
-    def __init__(self, clients: Any, *, platform: str, deployment_id: str, audit_table: str | None,
-                 backoff: Backoff) -> None:
+    def __init__(self, clients: Any, *, platform: str, deployment_id: str, audit_table: str | None) -> None:
         self._clients = clients
         self._platform = platform
         self._deployment_id = deployment_id
         self._audit_table = audit_table
-        self._backoff = backoff
         self._target_id: str | None = None
         self._alarm_names: list[str] | None = None
         self._notes: list[str] = []
@@ -49,13 +51,12 @@ class DeploymentProbe:
 
     def _target(self, codedeploy: Any) -> dict[str, Any] | None:
         if self._target_id is None:
-            answer = self._backoff.call(codedeploy.list_deployment_targets, deploymentId=self._deployment_id)
+            answer = codedeploy.list_deployment_targets(deploymentId=self._deployment_id)
             ids = answer.get("targetIds") or []
             if not ids:
                 return None
             self._target_id = ids[0]
-        answer = self._backoff.call(codedeploy.get_deployment_target, deploymentId=self._deployment_id,
-                                    targetId=self._target_id)
+        answer = codedeploy.get_deployment_target(deploymentId=self._deployment_id, targetId=self._target_id)
         target = answer.get("deploymentTarget") or {}
         return target.get("ecsTarget")
 
@@ -63,9 +64,8 @@ class DeploymentProbe:
         if not self._audit_table:
             return []
         try:
-            answer = self._backoff.call(
-                self._clients.client("dynamodb").query, TableName=self._audit_table,
-                KeyConditionExpression="pk = :pk",
+            answer = self._clients.client("dynamodb").query(
+                TableName=self._audit_table, KeyConditionExpression="pk = :pk",
                 ExpressionAttributeValues={":pk": {"S": f"DEPLOYMENT#{self._deployment_id}"}})
         except Exception as exc:
             if error_code(exc) in _DENIED:
@@ -78,16 +78,14 @@ class DeploymentProbe:
     def _alarms(self, deployment: dict[str, Any]) -> list[tuple[str, str]]:
         try:
             if self._alarm_names is None:
-                group = self._backoff.call(self._clients.client("codedeploy").get_deployment_group,
-                                           applicationName=deployment["applicationName"],
-                                           deploymentGroupName=deployment["deploymentGroupName"])
+                group = self._clients.client("codedeploy").get_deployment_group(
+                    applicationName=deployment["applicationName"], deploymentGroupName=deployment["deploymentGroupName"])
                 config = (group.get("deploymentGroupInfo") or {}).get("alarmConfiguration") or {}
                 names = [a["name"] for a in config.get("alarms") or [] if a.get("name")]
                 self._alarm_names = names if config.get("enabled", True) else []
             if not self._alarm_names:
                 return []
-            answer = self._backoff.call(self._clients.client("cloudwatch").describe_alarms,
-                                        AlarmNames=self._alarm_names)
+            answer = self._clients.client("cloudwatch").describe_alarms(AlarmNames=self._alarm_names)
         except Exception as exc:
             if error_code(exc) in _DENIED:
                 self._note_once(f"alarm states not readable ({error_code(exc)})")
@@ -99,7 +97,7 @@ class DeploymentProbe:
 
     def fetch(self) -> Snapshot:
         codedeploy = self._clients.client("codedeploy")
-        deployment = self._backoff.call(codedeploy.get_deployment, deploymentId=self._deployment_id)["deploymentInfo"]
+        deployment = codedeploy.get_deployment(deploymentId=self._deployment_id)["deploymentInfo"]
         domain = domain_from_application(str(deployment.get("applicationName", "?")), self._platform)
         target = self._target(codedeploy) if deployment.get("status") not in ("Created", "Queued") else None
         audit = self._audit()
@@ -115,6 +113,9 @@ class Watcher:
     sleep: Callable[[float], None]
     poll_seconds: float = POLL_SECONDS
     slow_poll_seconds: float = SLOW_POLL_SECONDS
+    on_snapshot: Callable[[Snapshot], None] | None = None
+    console: str | None = None
+    announce_console: bool = True
 
     def interval(self, snap: Snapshot) -> float:
         waiting_on_human = snap.phase == "approval" and snap.approval is not None and snap.approval.status == "PENDING"
@@ -158,38 +159,48 @@ class Watcher:
 
         return self._loop(deployment_id, domain, verdict, timeout_minutes, "the stop")
 
+    def _continues(self, deployment_id: str) -> str:
+        console = f" (console: {self.console})" if self.console else ""
+        return f"deployment {deployment_id} continues in CodeDeploy; resume with: {resume_command(deployment_id)}" \
+               f"{console}"
+
     def _loop(self, deployment_id: str, domain: str, verdict: Callable[[Snapshot], int | None],
               timeout_minutes: float | None, waiting_for: str) -> int:
         started = self.clock()
         deadline = started + timedelta(minutes=timeout_minutes) if timeout_minutes else None
-        self.renderer.begin(deployment_id, domain)
+        self.renderer.begin(deployment_id, domain, self.console if self.announce_console else None)
         try:
             while True:
                 snap = self.fetch()
-                self.renderer.update(snap)
+                if self.on_snapshot is not None:
+                    self.on_snapshot(snap)
+                pause = self.interval(snap)
+                now = self.clock()
+                if deadline is not None:
+                    pause = max(0.0, min(pause, (deadline - now).total_seconds()))
+                self.renderer.update(snap, next_poll=pause)
                 result = verdict(snap)
                 if result is not None:
                     return result
-                now = self.clock()
                 if deadline is not None and now >= deadline:
                     self.renderer.finish(snap, None)
                     raise WaitTimeout(
                         f"timed out after {timeout_minutes:g} min waiting for {waiting_for}: deployment "
                         f"{deployment_id} is {snap.status} ({PHASE_TITLES[snap.phase].split(' (')[0].lower()}) "
-                        f"and continues; resume with: bgctl watch {deployment_id}")
-                pause = self.interval(snap)
-                if deadline is not None:
-                    pause = max(0.0, min(pause, (deadline - now).total_seconds()))
+                        f"and continues; resume with: {resume_command(deployment_id)}")
                 self.sleep(pause)
         except KeyboardInterrupt:
             self.renderer.interrupt()
-            raise Interrupted(f"deployment {deployment_id} continues in CodeDeploy; "
-                              f"resume with: bgctl watch {deployment_id}") from None
+            raise Interrupted(self._continues(deployment_id)) from None
+        except TerminateSignal:
+            self.renderer.interrupt()
+            raise Terminated(self._continues(deployment_id)) from None
 
 
 def reached_message(snap: Snapshot, until: str) -> str:
     if snap.status == "Succeeded":
-        return f"deployment {snap.deployment_id} succeeded: {snap.domain} runs {snap.image or 'the new revision'}"
+        runs = " ".join(x for x in (snap.task_definition and snap.task_definition.rsplit("/", 1)[-1], snap.image) if x)
+        return f"deployment {snap.deployment_id} succeeded: {snap.domain} runs {runs or 'the new revision'}"
     if until == "traffic-shifted":
         return (f"deployment {snap.deployment_id}: production traffic is on green; the blue task set drains "
                 f"(follow with: bgctl watch {snap.deployment_id})")
@@ -199,36 +210,53 @@ def reached_message(snap: Snapshot, until: str) -> str:
     return f"deployment {snap.deployment_id} started (follow with: bgctl watch {snap.deployment_id})"
 
 
-def make_watcher(ctx: Any, clients: Any, *, deployment_id: str, audit_table: str | None, progress: str) -> Watcher:
+def make_watcher(ctx: Any, clients: Any, *, deployment_id: str, audit_table: str | None,
+                 announce_console: bool = True) -> Watcher:
     from .render import make_renderer
 
-    backoff = Backoff(sleep=ctx.sleep)
-    probe = DeploymentProbe(clients, platform=ctx.platform, deployment_id=deployment_id, audit_table=audit_table,
-                            backoff=backoff)
-    renderer = make_renderer(progress, ctx.stdout, ctx.clock, ctx.env, width=ctx.width)
-    return Watcher(fetch=probe.fetch, renderer=renderer, clock=ctx.clock, sleep=ctx.sleep)
+    probe = DeploymentProbe(clients, platform=ctx.platform, deployment_id=deployment_id, audit_table=audit_table)
+    renderer = make_renderer(ctx.progress_mode(), ctx.stdout, ctx.clock, ctx.env, width=ctx.width)
+    link = (ctx.record.deployment or {}).get("consoleUrl") or console_url(clients.region, deployment_id)
+    ctx.record.deployment_update(id=deployment_id, consoleUrl=link)
+    ctx.record.resume = resume_command(deployment_id)
+
+    def remember(snap: Snapshot) -> None:
+        ctx.record.deployment_update(id=snap.deployment_id, domain=snap.domain, status=snap.status, phase=snap.phase,
+                                     kind=snap.kind, rollbackDeploymentId=snap.rollback_deployment_id,
+                                     taskDefinition=snap.task_definition)
+
+    return Watcher(fetch=probe.fetch, renderer=renderer, clock=ctx.clock, sleep=ctx.sleep, on_snapshot=remember,
+                   console=link, announce_console=announce_console)
 
 
 def watch_deployment(ctx: Any, clients: Any, *, deployment_id: str, domain: str | None, audit_table: str | None,
-                     until: str, timeout_minutes: float | None, progress: str) -> int:
+                     until: str, timeout_minutes: float | None, announce_console: bool = True) -> int:
     """Shared by `deploy`, `rollback` and `watch`."""
-    watcher = make_watcher(ctx, clients, deployment_id=deployment_id, audit_table=audit_table, progress=progress)
+    watcher = make_watcher(ctx, clients, deployment_id=deployment_id, audit_table=audit_table,
+                           announce_console=announce_console)
     return continues_on_aws_error(deployment_id, lambda: watcher.run(deployment_id, domain or "?", until=until,
-                                                                     timeout_minutes=timeout_minutes))
+                                                                     timeout_minutes=timeout_minutes),
+                                  console=watcher.console)
 
 
-def continues_on_aws_error(deployment_id: str, wait: Callable[[], int]) -> int:
-    """An AWS error while *watching* does not stop the deployment: say so, and how to resume."""
+def continues_on_aws_error(deployment_id: str, wait: Callable[[], int], *, console: str | None = None) -> int:
+    """Losing AWS while *watching* does not stop the deployment: exit 8 (lost contact) with the resume command."""
     from .errors import AwsError, translate_aws_error
 
+    tail = (f"deployment {deployment_id} continues in CodeDeploy; resume with: {resume_command(deployment_id)}"
+            f"{f' (console: {console})' if console else ''}")
     try:
         return wait()
+    except AwsError as lost:
+        raise LostContact(f"lost contact while watching: {lost.message}; {tail}") from None
     except Exception as exc:
         translated = translate_aws_error(exc)
         if translated is None:
             raise
-        raise AwsError(f"{translated.message} (deployment {deployment_id} continues; resume with: "
-                       f"bgctl watch {deployment_id})") from None
+        if is_credential_error(exc):
+            raise LostContact(f"AWS credentials expired or were rejected while watching ({error_code(exc)}): "
+                              f"refresh them (aws sso login / the OIDC step) and resume; {tail}") from None
+        raise LostContact(f"lost contact while watching: {translated.message}; {tail}") from None
 
 
 def run(ctx: Any, args: Any) -> int:
@@ -238,16 +266,23 @@ def run(ctx: Any, args: Any) -> int:
     from .metadata import load_platform
 
     deployment_id = inputs.deployment_id(args.deployment_id)
+    ctx.record.deployment_update(id=deployment_id)
+    ctx.record.resume = resume_command(deployment_id)
     clients = ctx.clients()
     platform = load_platform(clients.client("ssm"), ctx.platform, clients.region)
-    try:
-        info = clients.client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
-    except Exception as exc:
-        if error_code(exc) == "DeploymentDoesNotExistException":
-            raise UsageError(f"deployment {deployment_id} does not exist in {clients.region} "
-                             "(check the id and the region)") from None
-        raise
+
+    def lookup() -> dict[str, Any]:
+        try:
+            return clients.client("codedeploy").get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+        except Exception as exc:
+            if error_code(exc) == "DeploymentDoesNotExistException":
+                raise UsageError(f"deployment {deployment_id} does not exist in {clients.region} "
+                                 "(check the id and the region)") from None
+            raise
+
+    info = continues_on_aws_error(deployment_id, lookup,  # type: ignore[arg-type]
+                                  console=console_url(clients.region, deployment_id))
     domain = domain_from_application(str(info.get("applicationName", "?")), ctx.platform)
     return watch_deployment(ctx, clients, deployment_id=deployment_id, domain=domain,
                             audit_table=platform.audit_table, until=args.wait_until,
-                            timeout_minutes=args.timeout, progress=args.progress)
+                            timeout_minutes=args.timeout)

@@ -20,6 +20,7 @@ REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
 HOOK_SMOKE = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:CodeDeployHook_{PLATFORM}_smoke-tests"
 HOOK_APPROVAL = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:CodeDeployHook_{PLATFORM}_approval-request"
 AUDIT_TABLE = f"{PLATFORM}-deployments"
+DEPLOY_API_URL = f"https://abc123.execute-api.{REGION}.amazonaws.com/v1/"
 
 
 class FakeClock:
@@ -32,6 +33,10 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+    def monotonic(self) -> float:
+        """Seconds since the start (the retry budget is measured on it)."""
+        return (self.now - START).total_seconds()
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
@@ -57,6 +62,7 @@ class Cli:
     overrides: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     width: int = 100
+    timer: Any = field(default=lambda seconds, callback: (lambda: None))  # no slow-call notices on a fake clock
 
     def __call__(self, *argv: str, env: dict[str, str] | None = None, stdout: Any = None) -> Result:
         from bgctl.context import Runtime
@@ -68,7 +74,8 @@ class Cli:
         merged.update(self.env)
         merged.update(env or {})
         runtime = Runtime(env=merged, stdout=out, stderr=err, clock=self.clock, sleep=self.clock.sleep,
-                          width=self.width, client_overrides=self.overrides)
+                          width=self.width, client_overrides=self.overrides, monotonic=self.clock.monotonic,
+                          timer=self.timer, rand=lambda: 0.5)
         code = main(list(argv), runtime=runtime)
         return Result(code=code, out=out.getvalue(), err=err.getvalue())
 
@@ -142,7 +149,8 @@ class Platform:
     (`add_domain` deploys another one later).
     """
 
-    def __init__(self, domains: tuple[str, ...] = ("auth", "order"), deployed: tuple[str, ...] = ("auth",)) -> None:
+    def __init__(self, domains: tuple[str, ...] = ("auth", "order"), deployed: tuple[str, ...] = ("auth",),
+                 deploy_api_url: str | None = DEPLOY_API_URL) -> None:
         self.domains = domains
         self.ssm = client("ssm")
         self.ecs = client("ecs")
@@ -151,7 +159,8 @@ class Platform:
         self.dynamodb = client("dynamodb")
         self.ssm.put_parameter(Name=f"/{PLATFORM}/platform", Type="String", Value=json.dumps({
             "schemaVersion": 1, "platform": PLATFORM, "domains": list(domains), "auditTable": AUDIT_TABLE,
-            "slackIdentityMap": {"github:alice": "U0ALICE"}, "notificationChannel": "C0PLATFORM"}))
+            "slackIdentityMap": {"github:alice": "U0ALICE"}, "notificationChannel": "C0PLATFORM",
+            **({"deployApiUrl": deploy_api_url} if deploy_api_url else {})}))
         self.ecs.create_cluster(clusterName=f"{PLATFORM}-cluster")
         create_audit_table(self.dynamodb)
         self.task_definitions: dict[str, str] = {}
@@ -222,3 +231,52 @@ def golden(name: str, text: str) -> None:
     with path.open(encoding="utf-8", newline="") as handle:
         expected = handle.read()
     assert text == expected, f"output differs from golden/{name} (BGCTL_UPDATE_GOLDEN=1)"
+
+
+class AwsJsonEndpoint:
+    """A real HTTP server speaking the AWS JSON protocol (X-Amz-Target) on 127.0.0.1, for what neither moto nor
+    Stubber can show: real sockets, real botocore parsing of odd answers (HTML error pages), timeouts.
+
+    `handlers[operation](body) -> (status, dict | bytes)`; point a service at it with AWS_ENDPOINT_URL_<SERVICE>.
+    """
+
+    def __init__(self, handlers: dict[str, Any]) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        endpoint = self
+        self.handlers = handlers
+        self.calls: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                operation = str(self.headers.get("X-Amz-Target", "")).rsplit(".", 1)[-1]
+                endpoint.calls.append(operation)
+                handler = endpoint.handlers.get(operation)
+                status, answer = handler(json.loads(body or b"{}")) if handler else (
+                    400, {"__type": "UnknownOperationException", "message": operation})
+                raw = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html" if isinstance(answer, bytes)
+                                 else "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -45,8 +45,18 @@ def aws() -> Any:
 
 
 @pytest.fixture
-def platform(aws: Any) -> Platform:
-    return Platform()
+def deploy_api(aws: Any) -> Any:
+    """The deploy API on 127.0.0.1, registering deployments in moto's CodeDeploy."""
+    from deploy_api_fake import DeployApiFake, moto_registrar
+
+    fake = DeployApiFake(registrar=moto_registrar())
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def platform(aws: Any, deploy_api: Any) -> Platform:
+    return Platform(deploy_api_url=deploy_api.url)
 
 
 @pytest.fixture
@@ -54,11 +64,12 @@ def platform_params(aws: Any) -> None:
     """Only the SSM metadata (for commands whose other AWS calls are stubbed)."""
     import json
 
-    from bgctl_testkit import AUDIT_TABLE, PLATFORM, client, domain_metadata
+    from bgctl_testkit import AUDIT_TABLE, DEPLOY_API_URL, PLATFORM, client, domain_metadata
 
     ssm = client("ssm")
     ssm.put_parameter(Name=f"/{PLATFORM}/platform", Type="String", Value=json.dumps({
-        "schemaVersion": 1, "platform": PLATFORM, "domains": ["auth", "order"], "auditTable": AUDIT_TABLE}))
+        "schemaVersion": 1, "platform": PLATFORM, "domains": ["auth", "order"], "auditTable": AUDIT_TABLE,
+        "deployApiUrl": DEPLOY_API_URL}))
     for domain in ("auth", "order"):
         ssm.put_parameter(Name=f"/{PLATFORM}/domains/{domain}/deployment", Type="String",
                           Value=json.dumps(domain_metadata(domain)))

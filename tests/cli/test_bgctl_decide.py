@@ -97,12 +97,12 @@ def test_unknown_deployment_is_bad_input(cli: Cli, pending: Any) -> None:
                                 "(is d-UNKNOWN00 waiting at the approval gate? see `bgctl approvals`)"]
 
 
-def test_codedeploy_failure_exits_7(cli: Cli, pending: Any) -> None:
-    _codedeploy(cli, None, error="ThrottlingException")
+def test_codedeploy_failure_is_partial_exit_9(cli: Cli, pending: Any) -> None:
+    _codedeploy(cli, None, error="InvalidDeploymentStatusException")
     result = cli("approve", DEPLOYMENT, "--reason", "x")
-    assert result.code == 7
-    assert len(result.err_lines) == 1 and "could not be told (ERROR:ThrottlingException)" in result.err
-    assert _item(pending)["codeDeployResult"] == "ERROR:ThrottlingException"
+    assert result.code == 9  # recorded, CodeDeploy not told
+    assert len(result.err_lines) == 1 and "could not be told (ERROR:InvalidDeploymentStatusException)" in result.err
+    assert _item(pending)["codeDeployResult"] == "ERROR:InvalidDeploymentStatusException"
 
 
 @pytest.mark.parametrize("argv", [["approve", DEPLOYMENT], ["approve", DEPLOYMENT, "--reason", "   "],

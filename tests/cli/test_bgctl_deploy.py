@@ -1,14 +1,18 @@
 """`bgctl deploy`: registration, AppSpec, description, and every bad input / fault before and after AWS."""
 from __future__ import annotations
 
-import hashlib
 import json
+import re
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
-from botocore.stub import Stubber
 
-from bgctl_testkit import ACCOUNT, HOOK_APPROVAL, HOOK_SMOKE, PLATFORM, REGION, Cli, Platform, client, domain_metadata
+from bgctl_testkit import ACCOUNT, DEPLOY_API_URL, PLATFORM, REGION, Cli, Platform, domain_metadata
+from deploy_api_fake import Scripted
 
 
 def _deployment(platform: Platform, deployment_id: str) -> dict:
@@ -24,11 +28,12 @@ def _revisions(platform: Platform, domain: str = "auth") -> list[str]:
     return platform.ecs.list_task_definitions(familyPrefix=f"{PLATFORM}-{domain}")["taskDefinitionArns"]
 
 
-def test_deploy_registers_revision_and_creates_deployment(platform: Platform, cli: Cli, tmp_path: Path) -> None:
+def test_deploy_registers_revision_and_starts_it_through_the_deploy_api(platform: Platform, deploy_api: Any, cli: Cli,
+                                                                        tmp_path: Path) -> None:
     outputs = tmp_path / "github_output"
     image = platform.image("auth")
     result = cli("deploy", "auth", "--image", image, "--env", "FEATURE_X=on", "--env", "NEW_FLAG=1",
-                 "--wait-until", "started", env={"GITHUB_ACTOR": "alice", "GITHUB_OUTPUT": str(outputs)})
+                 "--wait-until", "started", env={"GITHUB_OUTPUT": str(outputs)})
     assert result.code == 0, result.err
     assert result.err == ""
 
@@ -45,47 +50,71 @@ def test_deploy_registers_revision_and_creates_deployment(platform: Platform, cl
     assert definition["taskRoleArn"].endswith(f"{PLATFORM}-auth-task")
     assert {t["key"]: t["value"] for t in new["tags"]} == {"platform": PLATFORM, "domain": "auth"}
 
+    # exactly one signed POST /deployments with the contract's body (no hooks, no requester: the API decides)
+    [call] = deploy_api.calls
+    assert (call.method, call.path) == ("POST", "/v1/deployments")
+    assert call.body == {"domain": "auth", "taskDefinitionArn": definition["taskDefinitionArn"], "kind": "release",
+                         "reason": "Deploy auth auth:abc123", "source": "bgctl"}
+    assert call.headers["Content-Type"] == "application/json"
+    assert re.match(rf"AWS4-HMAC-SHA256 Credential=\w+/\d{{8}}/{REGION}/execute-api/aws4_request, "
+                    r"SignedHeaders=content-type;host;x-amz-date(;x-amz-security-token)?, Signature=[0-9a-f]{64}$",
+                    call.headers["Authorization"])
     deployment_id = _deployment_id(result.out)
     info = _deployment(platform, deployment_id)
-    assert (info["applicationName"], info["deploymentGroupName"]) == (f"{PLATFORM}-auth", f"{PLATFORM}-auth")
-    assert info["description"] == f"Deploy auth auth:abc123 | requester=github:alice image={image} source=bgctl"
-    content = info["revision"]["appSpecContent"]["content"]
-    assert info["revision"]["revisionType"] == "AppSpecContent"
-    assert info["revision"]["appSpecContent"]["sha256"] == hashlib.sha256(content.encode()).hexdigest()
-    spec = json.loads(content)
-    properties = spec["Resources"][0]["TargetService"]["Properties"]
-    assert spec["Resources"][0]["TargetService"]["Type"] == "AWS::ECS::Service"
-    assert properties["TaskDefinition"] == definition["taskDefinitionArn"]
-    assert properties["LoadBalancerInfo"] == {"ContainerName": "app", "ContainerPort": 8080}
-    assert spec["Hooks"] == [{"AfterAllowTestTraffic": HOOK_SMOKE}, {"BeforeAllowTraffic": HOOK_APPROVAL}]
-
-    assert f"registered {PLATFORM}-auth:2 (from {PLATFORM}-auth:1)" in result.out
-    assert f"follow it with: bgctl watch {deployment_id}" in result.out
+    assert json.loads(info["revision"]["appSpecContent"]["content"])["Resources"][0]["TargetService"]["Properties"][
+        "TaskDefinition"] == definition["taskDefinitionArn"]
+    console = (f"https://{REGION}.console.aws.amazon.com/codesuite/codedeploy/deployments/{deployment_id}"
+               f"?region={REGION}")
+    assert result.out.splitlines() == [
+        f"registered {PLATFORM}-auth:2 (from {PLATFORM}-auth:1) with image {image}",
+        f"requesting the release of auth ({PLATFORM}-auth:2) from the deploy API {deploy_api.url}",
+        f"created deployment {deployment_id} for auth (requester arn:aws:sts::{ACCOUNT}:assumed-role/deploy/alice "
+        "(verified by iam))",
+        f"console: {console}",
+        f"follow it with: bgctl watch {deployment_id}"]
     assert outputs.read_text() == (f"deployment_id={deployment_id}\n"
-                                   f"task_definition={definition['taskDefinitionArn']}\n")
+                                   f"task_definition={definition['taskDefinitionArn']}\nconsole_url={console}\n")
 
 
-def test_requester_defaults_to_sts_identity_and_can_be_given(platform: Platform, cli: Cli) -> None:
-    result = cli("deploy", "auth", "--image", platform.image("auth"), "--wait-until", "started")
+def test_requester_is_deprecated_and_ignored(platform: Platform, deploy_api: Any, cli: Cli) -> None:
+    result = cli("deploy", "auth", "--image", platform.image("auth"), "--wait-until", "started",
+                 "--requester", "ops:bob")
     assert result.code == 0, result.err
-    description = _deployment(platform, _deployment_id(result.out))["description"]
-    assert f"requester=arn:aws:sts::{ACCOUNT}:user/moto " in description
+    assert result.err_lines == ["bgctl: warning: --requester is deprecated and ignored: the deploy API records your "
+                                "verified identity (IAM, plus the GitHub OIDC token in Actions)"]
+    assert "requester" not in deploy_api.calls[0].body
 
-    platform.add_domain("order")
-    result = cli("deploy", "order", "--image", platform.image("order"), "--wait-until", "started",
-                 "--requester", "ops:bob", env={"GITHUB_ACTOR": "alice"})
+
+def test_github_actions_job_sends_its_oidc_token(platform: Platform, deploy_api: Any, cli: Cli) -> None:
+    seen: list[tuple[str, str]] = []
+
+    class TokenEndpoint(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            seen.append((self.path, self.headers.get("Authorization", "")))
+            body = json.dumps({"value": "header.payload.signature"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), TokenEndpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = cli("deploy", "auth", "--image", platform.image("auth"), "--wait-until", "started", env={
+            "GITHUB_ACTIONS": "true", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "runner-secret",
+            "ACTIONS_ID_TOKEN_REQUEST_URL": f"http://127.0.0.1:{server.server_address[1]}/token?api-version=2.0"})
+    finally:
+        server.shutdown()
+        server.server_close()
     assert result.code == 0, result.err
-    assert "requester=ops:bob " in _deployment(platform, _deployment_id(result.out))["description"]
-
-
-def test_null_hooks_are_left_out_of_the_appspec(platform: Platform, cli: Cli) -> None:
-    metadata = domain_metadata("auth", hooks={"AfterAllowTestTraffic": HOOK_SMOKE, "BeforeAllowTraffic": None})
-    platform.ssm.put_parameter(Name=f"/{PLATFORM}/domains/auth/deployment", Value=json.dumps(metadata),
-                               Type="String", Overwrite=True)
-    result = cli("deploy", "auth", "--image", platform.image("auth"), "--wait-until", "started")
-    assert result.code == 0, result.err
-    spec = json.loads(_deployment(platform, _deployment_id(result.out))["revision"]["appSpecContent"]["content"])
-    assert spec["Hooks"] == [{"AfterAllowTestTraffic": HOOK_SMOKE}]
+    assert seen == [("/token?api-version=2.0&audience=bluegreen-deploy-api", "bearer runner-secret")]
+    body = deploy_api.calls[0].body
+    assert (body["githubOidcToken"], body["source"]) == ("header.payload.signature", "github-actions")
+    assert "(requester github:alice / arn:aws:sts::123456789012:assumed-role/deploy/alice (verified by " \
+           "iam+github-oidc))" in result.out
 
 
 def test_digest_reference_is_accepted(platform: Platform, cli: Cli) -> None:
@@ -106,7 +135,9 @@ def test_digest_reference_is_accepted(platform: Platform, cli: Cli) -> None:
     (["deploy", "auth", "--image", "repo/auth:v1", "--env", "NOVALUE"], "expected NAME=VALUE"),
     (["deploy", "auth", "--image", "repo/auth:v1", "--env", "1BAD=x"], "invalid --env name"),
     (["deploy", "auth", "--image", "repo/auth:v1", "--env", "A=1", "--env", "A=2"], "given twice"),
-    (["deploy", "auth", "--image", "repo/auth:v1", "--requester", "two words"], "invalid requester"),
+    (["deploy", "auth", "--image", "repo/auth:v1", "--reason", " "], "--reason must not be empty"),
+    (["deploy", "auth", "--image", "repo/auth:v1", "--reason", "x" * 301], "keep it under 300"),
+    (["deploy", "auth", "--image", "repo/auth:v1", "--read-timeout", "-1"], "must be >= 0"),
     (["deploy", "auth", "--image", "repo/auth:v1", "--timeout", "-1"], "must be >= 0"),
     (["deploy", "auth", "--image", "repo/auth:v1", "--wait-until", "forever"], "invalid choice"),
     (["deploy", "auth"], "required: --image"),
@@ -161,7 +192,7 @@ def test_latest_tag_warns(platform: Platform, cli: Cli) -> None:
 def test_missing_domain_metadata_means_stack_not_deployed(platform: Platform, cli: Cli) -> None:
     platform.ssm.put_parameter(Name=f"/{PLATFORM}/platform", Type="String", Overwrite=True, Value=json.dumps({
         "schemaVersion": 1, "platform": PLATFORM, "domains": ["auth", "order", "payment"],
-        "auditTable": f"{PLATFORM}-deployments"}))
+        "auditTable": f"{PLATFORM}-deployments", "deployApiUrl": DEPLOY_API_URL}))
     result = cli("deploy", "payment", "--image", platform.image("auth"))
     assert result.code == 7
     assert result.err_lines == [
@@ -216,34 +247,100 @@ def test_deployment_already_in_progress_exits_7(platform: Platform, cli: Cli) ->
     assert len(_revisions(platform)) == 2  # the refused deploy registered nothing
 
 
-def _stubbed_codedeploy(error_code: str, message: str) -> tuple:
-    codedeploy = client("codedeploy")
-    stubber = Stubber(codedeploy)
-    stubber.add_response("list_deployments", {"deployments": []})
-    stubber.add_client_error("create_deployment", service_error_code=error_code, service_message=message,
-                             http_status_code=400)
-    stubber.activate()
-    return codedeploy, stubber
+IN_FLIGHT_RACE = {"error": {"code": "deployment_in_flight", "message": "d-OTHER0001 is in flight"},
+                  "deploymentId": "d-OTHER0001"}
 
 
-@pytest.mark.parametrize(("code", "message", "expected"), [
-    ("DeploymentLimitExceededException", "The Deployment Group already has an active Deployment",
-     "bgctl: error: a deployment is already in progress for 'auth' (CodeDeploy refused a second one): see "
-     "`bgctl status auth`"),
-    ("InvalidRoleException", "The service role cannot be assumed",
-     "bgctl: error: AWS CreateDeployment failed: InvalidRoleException: The service role cannot be assumed"),
-    ("AccessDeniedException", "not authorized to perform codedeploy:CreateDeployment",
-     "bgctl: error: access denied for CreateDeployment: not authorized to perform codedeploy:CreateDeployment "
-     "(see docs/cli.md 'IAM permissions')"),
+@pytest.mark.parametrize(("answer", "code", "expected"), [
+    (Scripted(400, {"error": {"code": "bad_request", "message": "reason is longer than 300 characters"}}), 2,
+     "deploy API refused the release of auth (400 bad_request): reason is longer than 300 characters; nothing "
+     "started: fix the request"),
+    (Scripted(404, {"error": {"code": "unknown_domain", "message": "no domain 'auth'"}}), 2,
+     "deploy API refused the release of auth (404 unknown_domain): no domain 'auth'; nothing started: check the "
+     "domain name and --platform"),
+    (Scripted(403, {"error": {"code": "forbidden", "message": "role deploy-x may not deploy auth"}}), 7,
+     "deploy API refused the release of auth (403 forbidden): role deploy-x may not deploy auth; nothing started: "
+     "this identity may not deploy this domain: check the role's execute-api:Invoke permission and the "
+     "registrar's allow-list"),
+    (Scripted(409, IN_FLIGHT_RACE), 7,
+     "deploy API refused the release of auth (409 deployment_in_flight): d-OTHER0001 is in flight; nothing "
+     "started: follow it with `bgctl watch d-OTHER0001` or stop it with `bgctl rollback auth`"),
+    (Scripted(502, {"error": {"code": "codedeploy_error", "message": "InvalidRoleException: cannot assume"}}), 7,
+     "deploy API refused the release of auth (502 codedeploy_error): InvalidRoleException: cannot assume; nothing "
+     "started: CodeDeploy refused the deployment; nothing started"),
+    (Scripted(403, {"message": "The security token included in the request is expired"}), 7,
+     "deploy API rejected the credentials (403: The security token included in the request is expired): refresh "
+     "them and rerun; nothing started"),
+    (Scripted(403, {"message": "User: arn:aws:sts::1:assumed-role/x is not authorized to perform: "
+                               "execute-api:Invoke"}), 7,
+     "deploy API refused the request (403: User: arn:aws:sts::1:assumed-role/x is not authorized to perform: "
+     "execute-api:Invoke): the identity needs execute-api:Invoke on the deploy API; nothing started"),
+    (Scripted(500, {"message": "Internal server error"}), 8,
+     "deploy API failed with HTTP 500 (Internal server error): the release of auth may or may not have started; "
+     "check with: bgctl status auth"),
+    (Scripted(504, raw=b"<!DOCTYPE html><html><head><title>504 Gateway Time-out</title></head></html>"), 8,
+     "deploy API failed with HTTP 504 (HTTP 504 HTML error page \"504 Gateway Time-out\" (answered by a proxy or an "
+     "AWS front end, not the service)): the release of auth may or may not have started; check with: bgctl status "
+     "auth"),
 ])
-def test_codedeploy_errors_exit_7_in_one_line(platform: Platform, cli: Cli, code: str, message: str,
-                                              expected: str) -> None:
-    client, stubber = _stubbed_codedeploy(code, message)
-    cli.overrides["codedeploy"] = client
+def test_every_deploy_api_error_has_its_exit_code(platform: Platform, deploy_api: Any, cli: Cli, answer: Scripted,
+                                                  code: int, expected: str) -> None:
+    deploy_api.script.append(answer)
+    result = cli("deploy", "auth", "--image", platform.image("auth"), "--wait-until", "started", "--json")
+    assert result.code == code
+    assert result.err_lines[-1] == f"bgctl: error: {expected}"
+    record = json.loads(result.out)
+    assert (record["exitCode"], record["error"], record["deployment"]["kind"]) == (code, expected, "release")
+
+
+def test_deploy_api_throttling_is_retried_visibly(platform: Platform, deploy_api: Any, cli: Cli) -> None:
+    deploy_api.script.append(Scripted(429, {"message": "Too Many Requests"}))
+    result = cli("deploy", "auth", "--image", platform.image("auth"), "--wait-until", "started")
+    assert result.code == 0, result.err
+    assert result.err_lines == [
+        "[2026-03-02T10:00:00Z] bgctl: deploy API POST /deployments: attempt 1 failed (HTTP 429 (throttled or "
+        "unavailable; not processed)); retrying in 0.5 s, giving up 28 s after the first attempt",
+        "[2026-03-02T10:00:00Z] bgctl: deploy API POST /deployments: answered on attempt 2"]
+    assert len(deploy_api.calls) == 2
+
+
+def test_deploy_api_that_never_answers_is_lost_contact_not_resent(platform: Platform, deploy_api: Any,
+                                                                  cli: Cli) -> None:
+    deploy_api.script.append(Scripted(0, hang=True))
+    result = cli("deploy", "auth", "--image", platform.image("auth"), "--read-timeout", "0.3", "--json")
+    assert result.code == 8
+    assert result.err_lines[-1] == (
+        "bgctl: error: the deploy API received POST /deployments but did not answer (no answer within the read "
+        "timeout (0.3 s)): the release of auth may or may not have started; check with: bgctl status auth")
+    assert len(deploy_api.calls) == 1  # a POST that may have worked is never sent twice
+    assert json.loads(result.out)["outcome"] == "lost_contact"
+
+
+def test_unreachable_deploy_api_gives_up_within_the_budget(aws: Any, cli: Cli) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    platform = Platform(deploy_api_url=f"http://127.0.0.1:{port}/v1/")
+    result = cli("deploy", "auth", "--image", platform.image("auth"), "--wait-until", "started")
+    assert result.code == 7
+    retries = [line for line in result.err_lines if "attempt" in line and "failed" in line]
+    assert [line.split("] ", 1)[1] for line in retries] == [
+        f"bgctl: deploy API POST /deployments: attempt {n} failed (connection refused); retrying in {pause} s, "
+        "giving up 28 s after the first attempt" for n, pause in ((1, "0.5"), (2, "1.0"), (3, "2.0"), (4, "4.0"),
+                                                                  (5, "4.0"))]
+    assert result.err_lines[-1] == ("bgctl: error: gave up on deploy API POST /deployments after 6 attempts in 12 s: "
+                                    "connection refused (retry budget 28 s: --retry-budget to wait longer)")
+    assert cli.clock.monotonic() == 11.5  # pauses only: every next attempt could still finish within 28 s
+
+
+def test_platform_without_deploy_api_is_refused_before_registering(aws: Any, cli: Cli) -> None:
+    platform = Platform(deploy_api_url=None)
     result = cli("deploy", "auth", "--image", platform.image("auth"))
     assert result.code == 7
-    assert result.err_lines == [expected]
-    stubber.assert_no_pending_responses()
+    assert result.err_lines == ["bgctl: error: platform parameter /bluegreen/platform has no deployApiUrl: this "
+                                "platform predates the deploy API (docs/deploy-api.md); update the platform stack, "
+                                "then rerun"]
+    assert len(_revisions(platform)) == 1
 
 
 def test_ctrl_c_while_waiting_leaves_the_deployment_running(platform: Platform, cli: Cli) -> None:
@@ -256,7 +353,9 @@ def test_ctrl_c_while_waiting_leaves_the_deployment_running(platform: Platform, 
     deployment_id = _deployment_id(result.out)
     assert result.code == 130
     assert result.err_lines == [f"bgctl: interrupted: deployment {deployment_id} continues in "
-                                f"CodeDeploy; resume with: bgctl watch {deployment_id}"]
+                                f"CodeDeploy; resume with: bgctl watch {deployment_id} (console: https://{REGION}."
+                                f"console.aws.amazon.com/codesuite/codedeploy/deployments/{deployment_id}?region="
+                                f"{REGION})"]
     assert _deployment(platform, deployment_id)["status"] == "Created"  # nothing was stopped
 
 
@@ -284,3 +383,18 @@ def test_unexpected_errors_are_one_line_without_traceback(platform: Platform, cl
                                 "for a traceback)"]
     debug = cli("deploy", "auth", "--image", platform.image("auth"), env={"BGCTL_DEBUG": "1"})
     assert "Traceback" in debug.err
+
+
+@pytest.mark.parametrize(("headers", "problem"), [
+    ({}, "Missing Authentication Token"),
+    ({"Authorization": "Bearer abc"}, "Missing Authentication Token"),
+    ({"Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20260302/eu-west-1/lambda/aws4_request, "
+                       "SignedHeaders=content-type;host;x-amz-date, Signature=" + "a" * 64, "X-Amz-Date": "20260302T100000Z"},
+     "Credential should be scoped to correct service/region: lambda/eu-west-1"),
+    ({"Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20260302/eu-west-1/execute-api/aws4_request, "
+                       "SignedHeaders=host, Signature=" + "a" * 64}, "Signature must cover host, content-type and x-amz-date"),
+])
+def test_the_fake_deploy_api_rejects_what_api_gateway_would(deploy_api: Any, headers: dict[str, str],
+                                                            problem: str) -> None:
+    """The SigV4 check of the test server is itself tested: a request bgctl did not sign is refused."""
+    assert deploy_api.signature_problem(headers) == problem

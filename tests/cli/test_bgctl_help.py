@@ -17,7 +17,7 @@ def test_help_golden_lists_exit_codes(cli: Cli, capsys: pytest.CaptureFixture[st
     assert cli("--help").code == 0
     text = capsys.readouterr().out
     golden("help.txt", text)
-    for code in ("0 ", "2 ", "3 ", "4 ", "5 ", "6 ", "7 ", "130"):
+    for code in ("0 ", "2 ", "3 ", "4 ", "5 ", "6 ", "7 ", "8 ", "9 ", "130", "143"):
         assert f"\n  {code}" in text
     assert EXIT_CODES_HELP in text
 

@@ -103,11 +103,38 @@ def test_status_json_golden_for_one_domain(cli: Cli, audit: Any) -> None:
     cli.overrides["codedeploy"] = codedeploy
     result = cli("status", "auth", "--json", "--limit", "2")
     assert result.code == 0, result.err
-    rows = json.loads(result.out)
+    record = json.loads(result.out)
+    assert (record["command"], record["exitCode"], record["outcome"]) == ("status", 0, "ok")
+    [auth] = record["data"]["domains"]
+    rows = auth["deployments"]
     # in-flight first, then the newest finished ones up to --limit
     assert [r["deploymentId"] for r in rows] == ["d-AUTH00003", "d-AUTH00002"]
+    assert [r["kind"] for r in rows] == ["release", "release"]
     assert rows[1]["approval"]["decidedBy"] == "Carol"
     golden("status.json", result.out)
+
+
+def test_status_json_lists_every_domain_and_marks_rollbacks(cli: Cli, audit: Any) -> None:
+    DEPLOYMENTS["d-AUTH00004"] = {"status": "Succeeded", "requester": "github:carol", "tag": "1a2b3c4",
+                                  "created": "2026-03-02T11:00:00", "completed": "2026-03-02T11:05:00"}
+    put_audit_item(audit, {"pk": "DEPLOYMENT#d-AUTH00004", "sk": "REGISTERED", "domain": "auth", "kind": "rollback",
+                           "requester": {"principalArn": "arn:aws:sts::123456789012:assumed-role/ops/carol",
+                                         "githubActor": None, "verifiedBy": ["iam"]}})
+    try:
+        codedeploy, stubber = _stub_status({"auth": ["d-AUTH00004", "d-AUTH00002"], "order": []})
+        cli.overrides["codedeploy"] = codedeploy
+        result = cli("status", "--json")
+    finally:
+        del DEPLOYMENTS["d-AUTH00004"]
+    assert result.code == 0, result.err
+    domains = json.loads(result.out)["data"]["domains"]
+    assert [(d["domain"], d["readable"], len(d["deployments"])) for d in domains] == [("auth", True, 2),
+                                                                                      ("order", True, 0)]
+    rollback = domains[0]["deployments"][0]
+    assert (rollback["deploymentId"], rollback["kind"], rollback["requester"]) == (
+        "d-AUTH00004", "rollback", "arn:aws:sts::123456789012:assumed-role/ops/carol")
+    cli.overrides["codedeploy"] = _stub_status({"auth": ["d-AUTH00002"], "order": []})[0]
+    assert "order   (no deployments)" in cli("status").out
 
 
 def test_status_unknown_domain(cli: Cli) -> None:
@@ -126,7 +153,9 @@ def test_approvals_table_golden_all_domains_newest_first(cli: Cli, audit: Any) -
 def test_approvals_json_golden_for_one_domain_with_limit(cli: Cli, audit: Any) -> None:
     result = cli("approvals", "auth", "--json", "--limit", "2")
     assert result.code == 0, result.err
-    items = json.loads(result.out)
+    record = json.loads(result.out)
+    assert (record["command"], record["outcome"]) == ("approvals", "ok")
+    items = record["data"]
     assert [i["deploymentId"] for i in items] == ["d-AUTH00003", "d-AUTH00002"]
     assert all("pk" not in i for i in items)
     golden("approvals.json", result.out)
@@ -149,5 +178,11 @@ def test_status_of_all_domains_skips_an_undeployed_one(cli: Cli, audit: Any) -> 
     assert result.code == 0, result.err
     assert result.err_lines == ["bgctl: warning: order skipped: metadata parameter /bluegreen/domains/order/deployment "
                                 "not found: is the 'order' domain stack of 'bluegreen' deployed in eu-west-1?"]
-    assert "d-AUTH00002" in result.out and "order" not in result.out
+    assert "d-AUTH00002" in result.out
+    assert result.out.splitlines()[-1].split() == ["order", "(stack", "not", "deployed)", "-", "-", "-", "-", "-", "-"]
     assert cli("status", "order").code == 7
+    cli.overrides["codedeploy"] = _stub_status({"auth": ["d-AUTH00002"]})[0]
+    domains = json.loads(cli("status", "--json").out)["data"]["domains"]
+    assert domains[1] == {"domain": "order", "readable": False, "deployments": [], "note": (
+        "metadata parameter /bluegreen/domains/order/deployment not found: is the 'order' domain stack of 'bluegreen' "
+        "deployed in eu-west-1?")}

@@ -87,9 +87,9 @@ def test_backoff_does_not_retry_other_errors() -> None:
 
 
 def test_retry_settings_default_and_env_override() -> None:
-    assert retry_settings({}) == {"mode": "adaptive", "max_attempts": 10}
-    assert retry_settings({"AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "4"}) == {"mode": "standard",
-                                                                                       "max_attempts": 4}
+    assert retry_settings({}) == {"mode": "standard", "total_max_attempts": 1}  # bgctl retries, visibly
+    assert retry_settings({"AWS_RETRY_MODE": "adaptive", "AWS_MAX_ATTEMPTS": "4"}) == {"mode": "adaptive",
+                                                                                       "total_max_attempts": 4}
     with pytest.raises(UsageError):
         retry_settings({"AWS_MAX_ATTEMPTS": "many"})
 

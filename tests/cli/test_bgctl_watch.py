@@ -10,6 +10,7 @@ from bgctl_scenario import (DEPLOYMENT_ID, INSTALLED, PENDING, SMOKE_FAILED, SMO
 from bgctl_testkit import Cli, golden
 
 pytestmark = pytest.mark.usefixtures("platform_params")
+CONSOLE = f"https://eu-west-1.console.aws.amazon.com/codesuite/codedeploy/deployments/{DEPLOYMENT_ID}?region=eu-west-1"
 
 
 def watch(cli: Cli, states: list[State], *args: str, env: dict[str, str] | None = None, **queue: Any) -> Any:
@@ -51,7 +52,9 @@ def test_tty_lines_never_exceed_the_terminal_width(cli: Cli) -> None:
     cli.width = 50
     result = watch(cli, happy_path(approval_polls=1), "--progress", "tty")
     assert result.code == 0
-    block, result_line = result.out.rstrip("\n").rsplit("\n", 1)
+    console_line, rest = result.out.split("\n", 1)
+    assert console_line == f"console: {CONSOLE}"  # printed once above the block (never redrawn, never cut)
+    block, result_line = rest.rstrip("\n").rsplit("\n", 1)
     visible = [line.split("\r")[-1] for line in block.replace("\x1b[J", "\n").split("\n")]
     assert max(len(line) for line in visible) < 50
     assert result_line.startswith(f"deployment {DEPLOYMENT_ID} succeeded")  # the result line is not cut
@@ -150,7 +153,7 @@ def test_ctrl_c_prints_how_to_resume(cli: Cli) -> None:
     result = watch(cli, happy_path()[:1], "--progress", "tty")
     assert result.code == 130
     assert result.err_lines == [f"bgctl: interrupted: deployment {DEPLOYMENT_ID} continues in "
-                                f"CodeDeploy; resume with: bgctl watch {DEPLOYMENT_ID}"]
+                                f"CodeDeploy; resume with: bgctl watch {DEPLOYMENT_ID} (console: {CONSOLE})"]
 
 
 def test_unknown_deployment_is_bad_input(cli: Cli) -> None:
@@ -164,7 +167,7 @@ def test_unknown_deployment_is_bad_input(cli: Cli) -> None:
                                 "the region)"]
 
 
-def test_aws_error_while_watching_says_the_deployment_continues(cli: Cli) -> None:
+def test_aws_error_while_watching_is_lost_contact(cli: Cli) -> None:
     with Script() as script:
         script.get_deployment(happy_path()[0])
         script.cd.add_client_error("get_deployment", service_error_code="AccessDeniedException",
@@ -172,8 +175,8 @@ def test_aws_error_while_watching_says_the_deployment_continues(cli: Cli) -> Non
                                    http_status_code=400)
         cli.overrides.update(script.overrides)
         result = cli("watch", DEPLOYMENT_ID)
-    assert result.code == 7
+    assert result.code == 8
     assert result.err_lines == [
-        "bgctl: error: access denied for GetDeployment: not authorized to perform codedeploy:GetDeployment (see "
-        f"docs/cli.md 'IAM permissions') (deployment {DEPLOYMENT_ID} continues; resume with: bgctl watch "
-        f"{DEPLOYMENT_ID})"]
+        "bgctl: error: lost contact while watching: access denied for GetDeployment: not authorized to perform "
+        f"codedeploy:GetDeployment (see docs/cli.md 'IAM permissions'); deployment {DEPLOYMENT_ID} continues in "
+        f"CodeDeploy; resume with: bgctl watch {DEPLOYMENT_ID} (console: {CONSOLE})"]

@@ -1,0 +1,1 @@
+"""Code shared by the service images (a change here redeploys every domain that builds with it)."""
