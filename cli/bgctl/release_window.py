@@ -42,7 +42,9 @@ def release_window(metadata: Mapping[str, Any]) -> dict[str, Any]:
     drain = metadata.get("drain") or {}
     traffic = metadata.get("traffic") or {}
     approval_minutes = int(approval.get("expiryMinutes") or 0) if approval.get("required", True) else 0
-    shift = shift_minutes(traffic.get("deploymentConfig"))
+    published = traffic.get("shiftMinutes")  # the platform publishes it; older metadata: parse the config name
+    shift = published if isinstance(published, int) and not isinstance(published, bool) and published >= 0 \
+        else shift_minutes(traffic.get("deploymentConfig"))
     parts = {
         "startAndTestMinutes": START_MINUTES,
         "approvalMinutes": approval_minutes,

@@ -90,3 +90,12 @@ def test_a_missing_hook_function_is_an_error_naming_the_gate(event, gate):
     stack = cdk.Stack(cdk.App(), "Gates", env=cdk.Environment(region="eu-west-1"))
     with pytest.raises(MissingGate, match="docs/library.md"):
         DomainService(stack, "X", spec=approving, platform=HANDLES, hook_function_arns=available)
+
+
+def test_ingress_rule_ids_come_from_what_they_open_not_a_list_position(built):
+    """Adding or removing a client range must not move another rule to a new logical id (CloudFormation creates
+    the duplicate before deleting the old one, and the update fails)."""
+    _, template = built
+    ids = sorted(template.find_resources("AWS::EC2::SecurityGroupIngress"))
+    assert [i for i in ids if "Ingress" in i and "192168016" in i.replace("-", "")] != []
+    assert [i for i in ids if "TestIngress" in i and "172160016" in i.replace("-", "")] != []

@@ -58,7 +58,9 @@ def test_trust_only_the_configured_repository_and_branch(access):
     assert statement["Condition"] == {
         "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
         "StringLike": {"token.actions.githubusercontent.com:sub":
-                       ["repo:example-org/domain-services:ref:refs/heads/main"]}}
+                       ["repo:example-org/domain-services:ref:refs/heads/main",
+                        *[f"repo:example-org/domain-services:environment:{d}"
+                          for d in ("auth", "order", "payment", "voice")]]}}
 
 
 def test_registers_only_the_platform_families(statements):

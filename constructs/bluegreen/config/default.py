@@ -22,7 +22,9 @@ DEFAULT_CONFIG: dict = {
             "notification_channel": "C0DEPLOYS",
             "identity_map": {"github:alice": "U0ALICE", "github:bob": "U0BOB"},
         },
-        "github": {"deployers": [{"repository": "example-org/domain-services", "branches": ["main"]}]},
+        # The deploy workflow runs each domain's job in a GitHub environment named after the domain.
+        "github": {"deployers": [{"repository": "example-org/domain-services", "branches": ["main"],
+                                  "environments": ["auth", "order", "payment", "voice"]}]},
     },
     "alb_groups": {
         "internal": {"scheme": "internal", "protocol": "HTTP", "idle_timeout_seconds": 60},

@@ -73,22 +73,27 @@ class DomainTraffic(Construct):
 
         # Who reaches which port; the rules live in this stack, so adding a domain never needs a platform deploy.
         # The test listener serves unapproved green: only the platform's smoke-check hook and test client ranges.
+        # Rule ids come from what they open (never a list position), so adding or removing a range never moves
+        # another rule to a new logical id (CloudFormation would create the duplicate before deleting the old one).
         security_group_id = load_balancer.security_group.security_group_id
-        for index, cidr in enumerate((vpc_cidr, *client_cidrs)):
-            rule = ec2.CfnSecurityGroupIngress(
-                self, f"ProdIngress{index}", group_id=security_group_id, ip_protocol="tcp", from_port=spec.port,
-                to_port=spec.port, cidr_ip=cidr, description=f"{spec.name} production listener from {cidr}"
-                if index else f"{spec.name} production listener from the VPC")
-            if index == 0:  # the VPC range is read from SSM at deploy time, which cdk-nag cannot evaluate
-                acknowledge(rule, *[Ack(rule_id, VPC_SOURCE_REASON) for rule_id in (
-                    "AwsSolutions-EC23", "HIPAA.Security-EC2RestrictedCommonPorts", "HIPAA.Security-EC2RestrictedSSH")])
+        vpc_rule = ec2.CfnSecurityGroupIngress(
+            self, "ProdIngressVpc", group_id=security_group_id, ip_protocol="tcp", from_port=spec.port,
+            to_port=spec.port, cidr_ip=vpc_cidr, description=f"{spec.name} production listener from the VPC")
+        # The VPC range is read from SSM at deploy time, which cdk-nag cannot evaluate.
+        acknowledge(vpc_rule, *[Ack(rule_id, VPC_SOURCE_REASON) for rule_id in (
+            "AwsSolutions-EC23", "HIPAA.Security-EC2RestrictedCommonPorts", "HIPAA.Security-EC2RestrictedSSH")])
+        for cidr in client_cidrs:
+            ec2.CfnSecurityGroupIngress(
+                self, f"ProdIngress-{_cidr_id(cidr)}", group_id=security_group_id, ip_protocol="tcp",
+                from_port=spec.port, to_port=spec.port, cidr_ip=cidr,
+                description=f"{spec.name} production listener from {cidr}")
         ec2.CfnSecurityGroupIngress(
             self, "TestIngressHooks", group_id=security_group_id, ip_protocol="tcp", from_port=spec.test_port,
             to_port=spec.test_port, source_security_group_id=hooks_security_group_id,
             description=f"{spec.name} test listener from the platform's smoke-check hook")
-        for index, cidr in enumerate(test_client_cidrs):
+        for cidr in test_client_cidrs:
             ec2.CfnSecurityGroupIngress(
-                self, f"TestIngress{index}", group_id=security_group_id, ip_protocol="tcp",
+                self, f"TestIngress-{_cidr_id(cidr)}", group_id=security_group_id, ip_protocol="tcp",
                 from_port=spec.test_port, to_port=spec.test_port, cidr_ip=cidr,
                 description=f"{spec.name} test listener from test clients {cidr}")
 
@@ -99,3 +104,7 @@ class DomainTraffic(Construct):
         host = f"{spec.name}.{zone_name}"
         self.endpoint = f"{self.scheme}://{host}:{spec.port}"
         self.test_endpoint = f"{self.scheme}://{host}:{spec.test_port}"
+
+
+def _cidr_id(cidr: str) -> str:
+    return cidr.replace(".", "-").replace("/", "-")
