@@ -97,5 +97,5 @@ def test_ingress_rule_ids_come_from_what_they_open_not_a_list_position(built):
     the duplicate before deleting the old one, and the update fails)."""
     _, template = built
     ids = sorted(template.find_resources("AWS::EC2::SecurityGroupIngress"))
-    assert [i for i in ids if "Ingress" in i and "192168016" in i.replace("-", "")] != []
-    assert [i for i in ids if "TestIngress" in i and "172160016" in i.replace("-", "")] != []
+    assert [i for i in ids if "Ingress" in i and "ProdIngress1921680016" in i] != []
+    assert [i for i in ids if "TestIngress" in i and "TestIngress172160016" in i] != []
