@@ -200,7 +200,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("notification-channel", "the platform's Slack timeline channel", _set(
         "platform.slack.notification_channel", "C0NEWDEPLOYS"), SAFE, SAFE),
     Scenario("client-cidrs", "allow a client range to reach the production ports",
-             _set("platform.client_cidrs", ["10.60.0.0/16"]), SAFE, SAFE),
+             _set("platform.client_cidrs", ["10.60.0.0/16"]), DANGEROUS, SAFE,
+             reason="same SecurityGroupIngress as"),
     Scenario("alb-idle-timeout", "internal ALB idle timeout 60 -> 120 s",
              _set("alb_groups.internal.idle_timeout_seconds", 120), SAFE, SAFE),
     Scenario("vpc-cidr", "VPC range 10.40.0.0/16 -> 10.41.0.0/16", _set("platform.vpc_cidr", "10.41.0.0/16"),

@@ -16,7 +16,7 @@ from .assembly import Assembly, Template
 from .diff import changed_paths, imports, paths_where, references, stack_outputs_read
 from .model import OUTPUT_TYPE, STACK_TYPE, Change, Finding, Report, StackReport, Verdict
 from .resources import ResourceDelta, describe_name, fixed_names, properties_of, retained_by
-from .rules import FIX_EXPORT, FIX_REMOVE_DOMAIN, StackContext, classify
+from .rules import FIX_EXPORT, FIX_REMOVE_DOMAIN, StackContext, classify, content_identity
 from .schemas import SchemaData, differing_pointers, load, schema_for
 
 ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy", "DependsOn", "Condition", "UpdatePolicy", "CreationPolicy")
@@ -36,7 +36,7 @@ def compare(base: Assembly, new: Assembly, *, select: Sequence[str] = (), schema
     for name in chosen:
         old, cur = base.stacks.get(name), new.stacks.get(name)
         if old is None:
-            report = StackReport(name, "added", (added_stack(name, cur or {}),))
+            report = StackReport(name, "added", (added_stack(name, cur or {}, index, schemas),))
         elif cur is None:
             changes = [removed_stack(name, old, schemas), *output_changes(analyses[name], index)]
             report = StackReport(name, "removed", _ordered(changes))
@@ -168,9 +168,22 @@ def resolve_name(value: Any, stack: str) -> str | None:
 # ---------------------------------------------------------------------------------------------- stacks
 
 
-def added_stack(name: str, template: Template) -> Change:
-    count = len(_resources(template))
-    return Change(name, STACK_TYPE, "added", (), Verdict.SAFE, f"new stack: CloudFormation creates its {count} resources")
+def added_stack(name: str, template: Template, index: CrossStackIndex, schemas: SchemaData) -> Change:
+    resources = _resources(template)
+    clashes = []
+    for logical_id, resource in sorted(resources.items()):
+        type_name = str(resource.get("Type"))
+        for value in fixed_names(resource, schema_for(type_name, schemas)).values():
+            holder = index.base_names.get((type_name, describe_name(value)))
+            if holder and not holder.startswith(f"{name}/"):
+                clashes.append(f"{describe_name(value)} ({logical_id}, held by {holder})")
+    if clashes:
+        return Change(name, STACK_TYPE, "added", (), Verdict.DANGEROUS,
+                      f"new stack creates resources whose fixed names the base still holds: {'; '.join(clashes)}: "
+                      "creating the stack fails while those exist (a renamed stack is a new stack)",
+                      "keep the stack name, or give the new stack's resources new names in an accepted migration")
+    return Change(name, STACK_TYPE, "added", (), Verdict.SAFE,
+                  f"new stack: CloudFormation creates its {len(resources)} resources")
 
 
 def removed_stack(name: str, template: Template, schemas: SchemaData) -> Change:
@@ -190,8 +203,14 @@ def removed_stack(name: str, template: Template, schemas: SchemaData) -> Change:
 
 
 def stack_changes(analysis: StackAnalysis, index: CrossStackIndex) -> list[Change]:
+    identities = {}
+    for logical_id, resource in _resources(analysis.old).items():
+        identity = content_identity(ResourceDelta(analysis.name, logical_id, resource, resource, None))
+        if identity is not None:
+            identities[(str(resource.get("Type")), identity)] = logical_id
     context = StackContext(stack=analysis.name, deltas=analysis.deltas, name_users=index.name_users,
-                           name_holder=lambda type_name, value: index.base_names.get((type_name, value)))
+                           name_holder=lambda type_name, value: index.base_names.get((type_name, value)),
+                           identity_holder=lambda type_name, identity: identities.get((type_name, identity)))
     changes = [_change(delta, classify(delta, context)) for delta in analysis.deltas.values()]
     return changes + output_changes(analysis, index)
 

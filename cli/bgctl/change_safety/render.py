@@ -34,7 +34,8 @@ def summary(report: Report) -> str:
         text += (f"\ndangerous changes need the fix shown, or a documented migration (PR label accepted-migration): "
                  f"{DOCS}")
     elif report.verdict is Verdict.THROUGH_CODEDEPLOY:
-        text += "\nthe deployment releases a new task-definition revision blue/green (watch it: bgctl watch / Slack)"
+        text += ("\napplying it starts a CodeDeploy blue/green deployment: test traffic checks, approval and traffic "
+                 "shift follow (watch it with `bgctl watch` or in Slack)")
     return text
 
 

@@ -6,6 +6,7 @@ unnamed resource). Reasons cite DESIGN.md section 3 or the resource schema they 
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -34,6 +35,15 @@ FOUNDATIONS: dict[str, str] = {
     "AWS::ECS::Cluster": "a new cluster has none of the running services or their CodeDeploy task sets",
     "AWS::Route53::HostedZone": "a new zone starts empty: every domain endpoint stops resolving until its record is "
                                 "re-created",
+}
+# Resources whose physical identity is their content: a second one with the same content is a duplicate.
+CONTENT_IDENTITY: dict[str, tuple[str, ...]] = {
+    "AWS::EC2::SecurityGroupIngress": ("GroupId", "GroupName", "IpProtocol", "FromPort", "ToPort", "CidrIp",
+                                       "CidrIpv6", "SourceSecurityGroupId", "SourceSecurityGroupName",
+                                       "SourcePrefixListId"),
+    "AWS::EC2::SecurityGroupEgress": ("GroupId", "IpProtocol", "FromPort", "ToPort", "CidrIp", "CidrIpv6",
+                                      "DestinationSecurityGroupId", "DestinationPrefixListId"),
+    "AWS::Route53::RecordSet": ("HostedZoneId", "HostedZoneName", "Name", "Type", "SetIdentifier"),
 }
 # Immutable versions: replacement is how a new version is published, and Retain keeps the old one on purpose.
 VERSIONED_TYPES = ("AWS::AppConfig::HostedConfigurationVersion", "AWS::Lambda::Version", "AWS::Lambda::LayerVersion")
@@ -73,12 +83,17 @@ class StackContext:
     name_users: Callable[[str, str], tuple[str, ...]] = lambda name, stack: ()
     # (type, name) of an added resource -> where the base assembly already holds that name ("stack/LogicalId")
     name_holder: Callable[[str, str], str | None] = lambda type_name, name: None
+    # (type, content identity) -> logical id of the base resource of this stack with that identity
+    identity_holder: Callable[[str, str], str | None] = lambda type_name, identity: None
 
 
 Rule = Callable[[ResourceDelta, StackContext], "Finding | None"]
 
 
 def classify(delta: ResourceDelta, context: StackContext) -> Finding:
+    duplicate = content_clash(delta, context)
+    if duplicate is not None:
+        return duplicate
     if delta.kind == "added":
         return added(delta, context)
     if delta.type_changed:
@@ -93,6 +108,34 @@ def classify(delta: ResourceDelta, context: StackContext) -> Finding:
 
 
 # ---------------------------------------------------------------------------------------------- generic
+
+
+def content_identity(delta: ResourceDelta) -> str | None:
+    """The identity of a resource that has no name, only content (a security-group rule, a DNS record)."""
+    keys = CONTENT_IDENTITY.get(delta.type)
+    if not keys or delta.new is None:
+        return None
+    properties = (delta.new.get("Properties") or {})
+    return json.dumps({key: properties.get(key) for key in keys}, sort_keys=True)
+
+
+def content_clash(delta: ResourceDelta, context: StackContext) -> Finding | None:
+    """A new (or replacing) resource with the content of another logical id of the base: CloudFormation creates
+    it while the other still exists (a duplicate), then deletes the other, taking the shared rule or record."""
+    identity = content_identity(delta)
+    if identity is None or delta.kind not in ("added", "replaced"):
+        return None
+    keys = set(CONTENT_IDENTITY[delta.type])
+    if any(path.split("/", 1)[0] in keys for path in delta.dynamic_paths):
+        return None  # a referenced resource is replaced: the deploy-time content differs
+    holder = context.identity_holder(delta.type, identity)
+    if holder is None or holder == delta.logical_id:
+        return None
+    return Finding(DANGEROUS, f"same {delta.type.rsplit('::', 1)[1]} as {holder} of the base under another logical "
+                              f"id: CloudFormation creates it while {holder} still exists (the create fails as a "
+                              f"duplicate), and deleting {holder} afterwards would remove the shared rule or record",
+                   "keep logical ids stable (derive them from the rule's content, not its position in a list), or "
+                   "change the rules in two deployments: remove first, then add")
 
 
 def added(delta: ResourceDelta, context: StackContext) -> Finding:
