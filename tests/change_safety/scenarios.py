@@ -25,6 +25,10 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAFE, CODEDEPLOY, DANGEROUS = "safe", "through-codedeploy", "dangerous"
+_TASK, _TRIGGER = "AWS::ECS::TaskDefinition", "Custom::CodeDeployBlueGreenDeployment"
+_TG, _GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup", "AWS::CodeDeploy::DeploymentGroup"
+_ALARM, _FLAGS = "AWS::CloudWatch::Alarm", "AWS::AppConfig::HostedConfigurationVersion"
+_STACK = "AWS::CloudFormation::Stack"
 
 _APPROVERS = {"users": ["U0LEAD1"], "groups": ["S0RELEASERS"]}
 _IMAGE = "public.ecr.aws/nginx/nginx:1.27-alpine"
@@ -83,6 +87,7 @@ class Scenario:
     reason: str = ""  # substring of a dangerous change's reason (before)
     base: str = "small"
     context: dict[str, Any] = field(default_factory=dict)  # cdk.json context overrides for the new synth
+    shows: tuple[tuple[str, str], ...] = ()  # (type, change) the report must contain: the change did what it says
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -126,27 +131,30 @@ def _remove_domain(name: str) -> Callable[[dict[str, Any]], None]:
 SCENARIOS: tuple[Scenario, ...] = (
     # --- the container: a new task-definition revision, released blue/green by the deployment trigger
     Scenario("image", "new image tag for order", _set("domains.order.image", "public.ecr.aws/nginx/nginx:1.28-alpine"),
-             CODEDEPLOY, CODEDEPLOY),
+             CODEDEPLOY, CODEDEPLOY, shows=((_TASK, "replaced"), (_TRIGGER, "modified"))),
     Scenario("env-var", "add an environment variable to order", _set("domains.order.environment", {"FEATURE_X": "on"}),
-             CODEDEPLOY, CODEDEPLOY),
+             CODEDEPLOY, CODEDEPLOY, shows=((_TASK, "replaced"),)),
     Scenario("cpu-memory", "order from 512 CPU / 1024 MiB to 1024 / 2048",
-             _all(_set("domains.order.cpu", 1024), _set("domains.order.memory_mib", 2048)), CODEDEPLOY, CODEDEPLOY),
+             _all(_set("domains.order.cpu", 1024), _set("domains.order.memory_mib", 2048)), CODEDEPLOY, CODEDEPLOY,
+             shows=((_TASK, "replaced"),)),
     # --- service and target groups, in place
-    Scenario("desired-count", "order from 2 to 4 tasks", _set("domains.order.desired_count", 4), SAFE, SAFE),
+    Scenario("desired-count", "order from 2 to 4 tasks", _set("domains.order.desired_count", 4), SAFE, SAFE,
+             shows=(("AWS::ECS::Service", "modified"),)),
     Scenario("health-check-path", "order's health check from /health to /ready",
-             _set("domains.order.health_check_path", "/ready"), SAFE, SAFE),
+             _set("domains.order.health_check_path", "/ready"), SAFE, SAFE, shows=((_TG, "modified"),)),
     Scenario("drain-http", "auth: deregistration delay 60 -> 90 s, termination wait 6 -> 10 min",
              _set("domains.auth.drain", {"deregistration_delay_seconds": 90, "termination_wait_minutes": 10}),
-             SAFE, SAFE),
+             SAFE, SAFE, shows=((_TG, "modified"), (_GROUP, "modified"))),
     Scenario("max-session", "voice: longest session 1800 -> 1500 s (derived drain and MAX_SESSION_SECONDS follow)",
-             _set("domains.voice.max_session_seconds", 1500), CODEDEPLOY, CODEDEPLOY),
+             _set("domains.voice.max_session_seconds", 1500), CODEDEPLOY, CODEDEPLOY,
+             shows=((_TASK, "replaced"), (_TG, "modified"), (_GROUP, "modified"))),
     # --- traffic shape: the listener today
     Scenario("traffic-all-at-once-to-canary", "auth from all_at_once to canary 10 % / 5 min",
              _set("domains.auth.traffic", {"style": "canary", "percentage": 10, "interval_minutes": 5}),
              DANGEROUS, SAFE, reason="a listener update re-applies its template DefaultActions"),
     Scenario("traffic-canary-to-linear", "order from canary 10 % / 5 min to linear 10 % every 3 min",
              _set("domains.order.traffic", {"style": "linear", "percentage": 10, "interval_minutes": 3}),
-             SAFE, SAFE),
+             SAFE, SAFE, shows=((_GROUP, "modified"),)),
     Scenario("stickiness", "order's canary stickiness 3600 -> 600 s", _set("domains.order.stickiness_seconds", 600),
              DANGEROUS, SAFE, reason="a listener update re-applies its template DefaultActions"),
     # --- ports: truly dangerous (the listener and clients depend on them)
@@ -158,18 +166,21 @@ SCENARIOS: tuple[Scenario, ...] = (
              DANGEROUS, DANGEROUS, reason="ECS refuses LoadBalancers changes"),
     # --- rollback alarms and flags
     Scenario("alarm-thresholds", "order: error rate 5 -> 2 %, p99 2000 -> 1500 ms",
-             _set("domains.order.alarms", {"error_rate_percent": 2, "p99_latency_ms": 1500}), SAFE, SAFE),
+             _set("domains.order.alarms", {"error_rate_percent": 2, "p99_latency_ms": 1500}), SAFE, SAFE,
+             shows=((_ALARM, "modified"),)),
     Scenario("custom-alarm", "order: add a custom rollback alarm",
              _set("domains.order.alarms", {"custom": [{"name": "failed-orders", "namespace": "Orders",
-                                                       "metric": "FailedOrders", "threshold": 5}]}), SAFE, SAFE),
+                                                       "metric": "FailedOrders", "threshold": 5}]}), SAFE, SAFE,
+             shows=((_ALARM, "added"), (_GROUP, "modified"))),
     Scenario("flag-added", "order: add a feature flag",
              _set("feature_flags.order.flags", [
                  {"key": "one_page_checkout", "description": "One-page checkout", "default": False, "enabled_for_users": ["customer-1001"]},
-                 {"key": "order_history_v2", "description": "New order history", "default": True}]), SAFE, SAFE),
+                 {"key": "order_history_v2", "description": "New order history", "default": True}]), SAFE, SAFE,
+             shows=((_FLAGS, "replaced"),)),
     Scenario("flag-targeting", "order: enable one_page_checkout for one more user",
              _set("feature_flags.order.flags", [{"key": "one_page_checkout", "description": "One-page checkout", "default": False,
                                                   "enabled_for_users": ["customer-1001", "customer-1002"]}]),
-             SAFE, SAFE),
+             SAFE, SAFE, shows=((_FLAGS, "replaced"),)),
     # --- approval settings
     Scenario("approval-off", "order: approval no longer required",
              _set("domains.order.approval", {"required": False}), CODEDEPLOY, SAFE),
@@ -183,14 +194,14 @@ SCENARIOS: tuple[Scenario, ...] = (
              SAFE, SAFE),
     # --- domains and load balancers
     Scenario("add-domain", "a new domain `cart` on the internal ALB",
-             lambda config: _add_domain(config, "cart", 8084), SAFE, SAFE),
+             lambda config: _add_domain(config, "cart", 8084), SAFE, SAFE, shows=((_STACK, "added"),)),
     Scenario("remove-domain", "remove the domain `auth`", _remove_domain("auth"),
              DANGEROUS, DANGEROUS, reason="stack removed from the app"),
     Scenario("move-alb-group", "move auth from the internal to the realtime ALB group",
              _set("domains.auth.alb_group", "realtime"), DANGEROUS, DANGEROUS,
              reason="a listener update re-applies its template DefaultActions"),
     Scenario("new-shard", "24 more domains on the internal ALB: the 26th needs a second load balancer (shard 1)",
-             _add_domains(24), SAFE, SAFE),
+             _add_domains(24), SAFE, SAFE, shows=(("AWS::ElasticLoadBalancingV2::LoadBalancer", "added"),)),
     # --- TLS
     Scenario("tls-certificate", "a new default certificate for the HTTPS listeners (tls example)",
              _set("alb_groups.tls.certificate_arn",
@@ -203,14 +214,16 @@ SCENARIOS: tuple[Scenario, ...] = (
              _set("platform.client_cidrs", ["10.60.0.0/16"]), DANGEROUS, SAFE,
              reason="same SecurityGroupIngress as"),
     Scenario("alb-idle-timeout", "internal ALB idle timeout 60 -> 120 s",
-             _set("alb_groups.internal.idle_timeout_seconds", 120), SAFE, SAFE),
+             _set("alb_groups.internal.idle_timeout_seconds", 120), SAFE, SAFE,
+             shows=(("AWS::ElasticLoadBalancingV2::LoadBalancer", "modified"),)),
     Scenario("vpc-cidr", "VPC range 10.40.0.0/16 -> 10.41.0.0/16", _set("platform.vpc_cidr", "10.41.0.0/16"),
-             DANGEROUS, DANGEROUS, reason="(Fn::ImportValue)"),
+             DANGEROUS, DANGEROUS, reason="CidrBlock in createOnlyProperties", shows=(("AWS::EC2::VPC", "replaced"),)),
     Scenario("platform-name", "platform name bluegreen -> bluegreen2", _set("platform.name", "bluegreen2"),
              DANGEROUS, DANGEROUS, reason="stack removed from the app"),
     Scenario("cdk-flag-flip", "CDK feature flag @aws-cdk/aws-lambda:useCdkManagedLogGroup true -> false",
              lambda config: None, DANGEROUS, DANGEROUS, reason="DeletionPolicy Retain",
-             context={"@aws-cdk/aws-lambda:useCdkManagedLogGroup": False}),
+             context={"@aws-cdk/aws-lambda:useCdkManagedLogGroup": False},
+             shows=(("AWS::Logs::LogGroup", "removed"),)),
 )
 
 
