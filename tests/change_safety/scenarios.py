@@ -88,6 +88,7 @@ class Scenario:
     base: str = "small"
     context: dict[str, Any] = field(default_factory=dict)  # cdk.json context overrides for the new synth
     shows: tuple[tuple[str, str], ...] = ()  # (type, change) the report must contain: the change did what it says
+    note: str = ""  # why `after` is what it is, where it is not plain
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -151,19 +152,24 @@ SCENARIOS: tuple[Scenario, ...] = (
     # --- traffic shape: the listener today
     Scenario("traffic-all-at-once-to-canary", "auth from all_at_once to canary 10 % / 5 min",
              _set("domains.auth.traffic", {"style": "canary", "percentage": 10, "interval_minutes": 5}),
-             DANGEROUS, SAFE, reason="a listener update re-applies its template DefaultActions"),
+             DANGEROUS, SAFE, reason="a listener update re-applies its template DefaultActions",
+             note="the listener has the same shape for every traffic style; only the deployment group's config changes"),
     Scenario("traffic-canary-to-linear", "order from canary 10 % / 5 min to linear 10 % every 3 min",
              _set("domains.order.traffic", {"style": "linear", "percentage": 10, "interval_minutes": 3}),
              SAFE, SAFE, shows=((_GROUP, "modified"),)),
     Scenario("stickiness", "order's canary stickiness 3600 -> 600 s", _set("domains.order.stickiness_seconds", 600),
-             DANGEROUS, SAFE, reason="a listener update re-applies its template DefaultActions"),
+             DANGEROUS, SAFE, reason="a listener update re-applies its template DefaultActions",
+             note="stickiness set by a custom resource that keeps the live target group, not by the listener template"),
     # --- ports: truly dangerous (the listener and clients depend on them)
     Scenario("production-port", "order's production port 8082 -> 8092", _set("domains.order.port", 8092),
-             DANGEROUS, DANGEROUS, reason="a listener update re-applies its template DefaultActions"),
+             DANGEROUS, DANGEROUS, reason="a listener update re-applies its template DefaultActions",
+             note="clients and the listener depend on the port: a migration"),
     Scenario("test-port", "order's test port 9082 -> 9092", _set("domains.order.test_port", 9092),
-             DANGEROUS, DANGEROUS, reason="a listener update re-applies its template DefaultActions"),
+             DANGEROUS, DANGEROUS, reason="a listener update re-applies its template DefaultActions",
+             note="a listener property, and CodeDeploy's test route names the listener"),
     Scenario("container-port", "order's container port 8080 -> 8081", _set("domains.order.container_port", 8081),
-             DANGEROUS, DANGEROUS, reason="ECS refuses LoadBalancers changes"),
+             DANGEROUS, DANGEROUS, reason="ECS refuses LoadBalancers changes",
+             note="named target groups are replaced (Port is createOnly) and ECS refuses the service's LoadBalancers change"),
     # --- rollback alarms and flags
     Scenario("alarm-thresholds", "order: error rate 5 -> 2 %, p99 2000 -> 1500 ms",
              _set("domains.order.alarms", {"error_rate_percent": 2, "p99_latency_ms": 1500}), SAFE, SAFE,
@@ -183,10 +189,11 @@ SCENARIOS: tuple[Scenario, ...] = (
              SAFE, SAFE, shows=((_FLAGS, "replaced"),)),
     # --- approval settings
     Scenario("approval-off", "order: approval no longer required",
-             _set("domains.order.approval", {"required": False}), CODEDEPLOY, SAFE),
+             _set("domains.order.approval", {"required": False}), CODEDEPLOY, SAFE,
+             note="the hooks take effect at the next deployment; the trigger deploys only a new revision"),
     Scenario("approval-on", "auth: approval required",
              _set("domains.auth.approval", {"required": True, "channel": "C0AUTH", "approvers": _APPROVERS}),
-             CODEDEPLOY, SAFE),
+             CODEDEPLOY, SAFE, note="as approval-off"),
     Scenario("approvers", "order: another approver", _set("domains.order.approval.approvers",
                                                           {"users": ["U0LEAD1", "U0LEAD2"], "groups": ["S0RELEASERS"]}),
              SAFE, SAFE),
@@ -196,34 +203,40 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("add-domain", "a new domain `cart` on the internal ALB",
              lambda config: _add_domain(config, "cart", 8084), SAFE, SAFE, shows=((_STACK, "added"),)),
     Scenario("remove-domain", "remove the domain `auth`", _remove_domain("auth"),
-             DANGEROUS, DANGEROUS, reason="stack removed from the app"),
+             DANGEROUS, DANGEROUS, reason="stack removed from the app",
+             note="the retained ECR repository and log group keep their names: the documented removal procedure"),
     Scenario("move-alb-group", "move auth from the internal to the realtime ALB group",
              _set("domains.auth.alb_group", "realtime"), DANGEROUS, DANGEROUS,
-             reason="a listener update re-applies its template DefaultActions"),
+             reason="a listener update re-applies its template DefaultActions",
+             note="the listeners move to another load balancer (LoadBalancerArn is createOnly)"),
     Scenario("new-shard", "24 more domains on the internal ALB: the 26th needs a second load balancer (shard 1)",
              _add_domains(24), SAFE, SAFE, shows=(("AWS::ElasticLoadBalancingV2::LoadBalancer", "added"),)),
     # --- TLS
     Scenario("tls-certificate", "a new default certificate for the HTTPS listeners (tls example)",
              _set("alb_groups.tls.certificate_arn",
                   "arn:aws:acm:eu-central-1:111122223333:certificate/11111111-2222-3333-4444-555555555555"),
-             DANGEROUS, DANGEROUS, reason="a listener update re-applies its template DefaultActions", base="tls"),
+             DANGEROUS, DANGEROUS, reason="a listener update re-applies its template DefaultActions", base="tls",
+             note="the default certificate is a listener property"),
     # --- platform level
     Scenario("notification-channel", "the platform's Slack timeline channel", _set(
         "platform.slack.notification_channel", "C0NEWDEPLOYS"), SAFE, SAFE),
     Scenario("client-cidrs", "allow a client range to reach the production ports",
              _set("platform.client_cidrs", ["10.60.0.0/16"]), DANGEROUS, SAFE,
-             reason="same SecurityGroupIngress as"),
+             reason="same SecurityGroupIngress as",
+             note="ingress rules numbered by list position shift; ids derived from port and range would not"),
     Scenario("alb-idle-timeout", "internal ALB idle timeout 60 -> 120 s",
              _set("alb_groups.internal.idle_timeout_seconds", 120), SAFE, SAFE,
              shows=(("AWS::ElasticLoadBalancingV2::LoadBalancer", "modified"),)),
     Scenario("vpc-cidr", "VPC range 10.40.0.0/16 -> 10.41.0.0/16", _set("platform.vpc_cidr", "10.41.0.0/16"),
-             DANGEROUS, DANGEROUS, reason="CidrBlock in createOnlyProperties", shows=(("AWS::EC2::VPC", "replaced"),)),
+             DANGEROUS, DANGEROUS, reason="CidrBlock in createOnlyProperties", shows=(("AWS::EC2::VPC", "replaced"),),
+             note="a new VPC: everything in it moves"),
     Scenario("platform-name", "platform name bluegreen -> bluegreen2", _set("platform.name", "bluegreen2"),
-             DANGEROUS, DANGEROUS, reason="stack removed from the app"),
+             DANGEROUS, DANGEROUS, reason="stack removed from the app", note="every stack and resource name is new"),
     Scenario("cdk-flag-flip", "CDK feature flag @aws-cdk/aws-lambda:useCdkManagedLogGroup true -> false",
              lambda config: None, DANGEROUS, DANGEROUS, reason="DeletionPolicy Retain",
              context={"@aws-cdk/aws-lambda:useCdkManagedLogGroup": False},
-             shows=(("AWS::Logs::LogGroup", "removed"),)),
+             shows=(("AWS::Logs::LogGroup", "removed"),),
+             note="the flag decides who owns Lambda log groups: flipping it back orphans the retained ones"),
 )
 
 
@@ -245,3 +258,13 @@ def synthesize(config: dict[str, Any], outdir: Path, context: dict[str, Any] | N
     build_app(parse_config(json.loads(json.dumps(config)), source="scenario"), app=app, nag=False)
     app.synth()
     return outdir
+
+
+def markdown_table() -> str:
+    """The table as docs/change-safety.md shows it (a test keeps the two equal)."""
+    rows = ["| scenario | change | before (measured) | after (day-2 target) | rule that fires before / note |",
+            "|---|---|---|---|---|"]
+    for s in SCENARIOS:
+        why = "; ".join(part for part in (s.reason and f"`{s.reason}`", s.note) if part)
+        rows.append(f"| `{s.id}` | {s.description} | {s.before} | {s.after} | {why} |")
+    return "\n".join(rows) + "\n"

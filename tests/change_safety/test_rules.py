@@ -516,3 +516,10 @@ def test_stack_selection(tmp_path: Path) -> None:
     assert [s.stack for s in report.stacks] == ["P-Domain-b"] and report.verdict is SAFE
     both = classify_pair(tmp_path / "glob", base, new, select=["P-Domain-*"])
     assert [s.stack for s in both.stacks] == ["P-Domain-a", "P-Domain-b"]
+
+
+def test_a_replaced_trigger_still_counts_as_a_deployment(tmp_path: Path) -> None:
+    found = change(one_stack(tmp_path, DOMAIN, changed(DOMAIN, "Trigger", ServiceToken="arn:provider")), "Trigger")
+    assert (found.verdict, found.change) == (CODEDEPLOY, "replaced")
+    assert "ServiceToken in createOnlyProperties of the CloudFormation resource schema for " \
+           "AWS::CloudFormation::CustomResource" in found.reason

@@ -56,8 +56,9 @@ CODE_DEPLOY_SERVICE_UPDATABLE = ("DesiredCount", "DeploymentConfiguration", "Hea
 
 DOCS = "docs/change-safety.md"
 FIX_LISTENER = (f"keep listener properties identical for every config (render the setting elsewhere: {DOCS}#listeners); "
-                "if the change is intended, run it as a migration while blue is live (`bgctl status` shows the "
-                "colour) and label the PR accepted-migration")
+                "if the change is intended, apply it only while the listener forwards to blue (aws elbv2 "
+                "describe-listeners --listener-arns $(bgctl describe DOMAIN --field prodListenerArn)) and label the "
+                "PR accepted-migration")
 FIX_REMOVE_DOMAIN = f"remove a domain with the documented procedure ({DOCS}#removing-a-domain-or-a-stack)"
 FIX_TASK_DEFINITION_DRIFT = ("add a deployment trigger naming this task definition (bluegreen DeploymentTrigger), or "
                              "release the revision with `bgctl deploy`")
@@ -290,9 +291,12 @@ def task_definition(delta: ResourceDelta, context: StackContext) -> Finding | No
 
 
 def deployment_trigger(delta: ResourceDelta, context: StackContext) -> Finding | None:
-    if delta.kind in ("modified", "replaced") and delta.paths:
+    if delta.kind == "modified" and delta.paths:
         return Finding(CODEDEPLOY, f"deployment trigger changes ({_list(delta.paths)}): CloudFormation updates it and "
                                    "it starts a CodeDeploy blue/green deployment", None)
+    if delta.kind == "replaced":
+        return Finding(CODEDEPLOY, f"deployment trigger replaced ({delta.citation()}): CloudFormation creates the new "
+                                   "one, which may start a CodeDeploy blue/green deployment, then deletes the old", None)
     return None
 
 
