@@ -10,12 +10,8 @@ from bgctl.change_safety.assembly import read_assembly
 from bgctl.change_safety.classify import compare
 from bgctl.change_safety.model import Change, Report
 
-LISTENER = "AWS::ElasticLoadBalancingV2::Listener"
-TARGET_GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup"
-SERVICE = "AWS::ECS::Service"
-TASK_DEFINITION = "AWS::ECS::TaskDefinition"
-TRIGGER = "Custom::CodeDeployBlueGreenDeployment"
-DEPLOYMENT_GROUP = "AWS::CodeDeploy::DeploymentGroup"
+from bgctl.change_safety.rules import (DEPLOYMENT_GROUP, LISTENER, SERVICE, TARGET_GROUP,  # noqa: F401 (re-exported)
+                                      TASK_DEFINITION, TRIGGER)
 
 
 def resource(type_name: str, properties: dict[str, Any] | None = None, **attributes: Any) -> dict[str, Any]:

@@ -29,6 +29,7 @@ _TASK, _TRIGGER = "AWS::ECS::TaskDefinition", "Custom::CodeDeployBlueGreenDeploy
 _TG, _GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup", "AWS::CodeDeploy::DeploymentGroup"
 _ALARM, _FLAGS = "AWS::CloudWatch::Alarm", "AWS::AppConfig::HostedConfigurationVersion"
 _STACK = "AWS::CloudFormation::Stack"
+_LISTENER_RULE = "a listener update re-applies its template DefaultActions"
 
 _APPROVERS = {"users": ["U0LEAD1"], "groups": ["S0RELEASERS"]}
 _IMAGE = "public.ecr.aws/nginx/nginx:1.27-alpine"
@@ -152,20 +153,20 @@ SCENARIOS: tuple[Scenario, ...] = (
     # --- traffic shape: the listener today
     Scenario("traffic-all-at-once-to-canary", "auth from all_at_once to canary 10 % / 5 min",
              _set("domains.auth.traffic", {"style": "canary", "percentage": 10, "interval_minutes": 5}),
-             DANGEROUS, SAFE, reason="a listener update re-applies its template DefaultActions",
+             DANGEROUS, SAFE, reason=_LISTENER_RULE,
              note="the listener has the same shape for every traffic style; only the deployment group's config changes"),
     Scenario("traffic-canary-to-linear", "order from canary 10 % / 5 min to linear 10 % every 3 min",
              _set("domains.order.traffic", {"style": "linear", "percentage": 10, "interval_minutes": 3}),
              SAFE, SAFE, shows=((_GROUP, "modified"),)),
     Scenario("stickiness", "order's canary stickiness 3600 -> 600 s", _set("domains.order.stickiness_seconds", 600),
-             DANGEROUS, SAFE, reason="a listener update re-applies its template DefaultActions",
+             DANGEROUS, SAFE, reason=_LISTENER_RULE,
              note="stickiness set by a custom resource that keeps the live target group, not by the listener template"),
     # --- ports: truly dangerous (the listener and clients depend on them)
     Scenario("production-port", "order's production port 8082 -> 8092", _set("domains.order.port", 8092),
-             DANGEROUS, DANGEROUS, reason="a listener update re-applies its template DefaultActions",
+             DANGEROUS, DANGEROUS, reason=_LISTENER_RULE,
              note="clients and the listener depend on the port: a migration"),
     Scenario("test-port", "order's test port 9082 -> 9092", _set("domains.order.test_port", 9092),
-             DANGEROUS, DANGEROUS, reason="a listener update re-applies its template DefaultActions",
+             DANGEROUS, DANGEROUS, reason=_LISTENER_RULE,
              note="a listener property, and CodeDeploy's test route names the listener"),
     Scenario("container-port", "order's container port 8080 -> 8081", _set("domains.order.container_port", 8081),
              DANGEROUS, DANGEROUS, reason="ECS refuses LoadBalancers changes",
@@ -207,7 +208,7 @@ SCENARIOS: tuple[Scenario, ...] = (
              note="the retained ECR repository and log group keep their names: the documented removal procedure"),
     Scenario("move-alb-group", "move auth from the internal to the realtime ALB group",
              _set("domains.auth.alb_group", "realtime"), DANGEROUS, DANGEROUS,
-             reason="a listener update re-applies its template DefaultActions",
+             reason=_LISTENER_RULE,
              note="the listeners move to another load balancer (LoadBalancerArn is createOnly)"),
     Scenario("new-shard", "24 more domains on the internal ALB: the 26th needs a second load balancer (shard 1)",
              _add_domains(24), SAFE, SAFE, shows=(("AWS::ElasticLoadBalancingV2::LoadBalancer", "added"),)),
@@ -215,7 +216,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("tls-certificate", "a new default certificate for the HTTPS listeners (tls example)",
              _set("alb_groups.tls.certificate_arn",
                   "arn:aws:acm:eu-central-1:111122223333:certificate/11111111-2222-3333-4444-555555555555"),
-             DANGEROUS, DANGEROUS, reason="a listener update re-applies its template DefaultActions", base="tls",
+             DANGEROUS, DANGEROUS, reason=_LISTENER_RULE, base="tls",
              note="the default certificate is a listener property"),
     # --- platform level
     Scenario("notification-channel", "the platform's Slack timeline channel", _set(

@@ -1,8 +1,9 @@
 """The platform's rules: one function per concern, each returning the verdict, the reason and the fix.
 
-`classify(delta, context)` applies, in order: added / removed / type change, the rule of the resource's
-type (`TYPE_RULES`), then the generic CloudFormation rule (in place, or replacement of a named, retained or
-unnamed resource). Reasons cite DESIGN.md section 3 or the resource schema they rest on.
+`classify(delta, context)` applies, in order: a duplicate by content (security-group rule, DNS record), an added
+resource, a type change, the rule of the resource's type (`TYPE_RULES`), then the generic CloudFormation rule
+(removal; in place; replacement of a named, retained, versioned or unnamed resource). Reasons cite DESIGN.md
+section 3, the ECS API reference or the resource schema they rest on. Rules that are lists live here as data.
 """
 from __future__ import annotations
 
