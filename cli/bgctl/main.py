@@ -138,8 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-changes", help="classify every change between two cloud assemblies: safe, "
                                                  "through CodeDeploy or dangerous (no AWS access)",
-                           description="Compare two cloud assemblies (cdk.out of the base and of the change) and "
-                                       "classify every change per stack and resource: safe, through CodeDeploy or "
+                           description="Compare two cloud assemblies (cdk.out of the base and of the change) and\n"
+                                       "classify every change per stack and resource: safe, through CodeDeploy or\n"
                                        "dangerous, with the reason and the fix.",
                            epilog=f"{CHECK_CHANGES_EXIT_CODES}\n\ndocs: docs/change-safety.md",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
