@@ -33,3 +33,12 @@ def test_is_literal() -> None:
     assert not is_literal({"Ref": "Bucket"})
     assert not is_literal({"Fn::Join": ["-", ["p", {"Ref": "Bucket"}]]})
     assert not is_literal({"Fn::ImportValue": "P:Name"})
+
+
+def test_describe_name() -> None:
+    from bgctl.change_safety.resources import describe_name
+
+    assert describe_name("p-order") == "p-order"
+    assert describe_name({"Fn::Join": ["-", ["p", {"Ref": "AWS::Region"}, 3]]}) == "p-${AWS::Region}-3"
+    assert describe_name({"Fn::Sub": "p-${AWS::AccountId}"}) == "p-${AWS::AccountId}"
+    assert describe_name({"Fn::Join": "odd"}) == "{'Fn::Join': 'odd'}"

@@ -112,9 +112,10 @@ def describe_name(value: Any) -> str:
     """A name for a message: the literal, or the literal parts of a Fn::Join/Fn::Sub."""
     if isinstance(value, str):
         return value
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(p if isinstance(p, str) else "${" + str(next(iter(p.values()))) + "}" for p in parts)
+    join = value.get("Fn::Join") if isinstance(value, dict) else None
+    if isinstance(join, list) and len(join) == 2 and isinstance(join[0], str) and isinstance(join[1], list):
+        return join[0].join(p if isinstance(p, str) else "${" + str(next(iter(p.values()), "")) + "}"
+                            if isinstance(p, dict) else str(p) for p in join[1])
     if isinstance(value, dict) and "Fn::Sub" in value:
         argument = value["Fn::Sub"]
         return argument if isinstance(argument, str) else str(argument[0])
