@@ -23,6 +23,7 @@ COMMANDS = {
     "reject": "bgctl.decide",
     "rollback": "bgctl.rollback",
     "describe": "bgctl.describe",
+    "check-changes": "bgctl.change_safety.command",
 }
 
 EPILOG = f"""\
@@ -162,6 +163,22 @@ def build_parser() -> argparse.ArgumentParser:
     describe.add_argument("domain", metavar="DOMAIN")
     describe.add_argument("--field", metavar="KEY", help="print one field (e.g. ecrRepository, "
                                                          "releaseWindow.roleDurationSeconds)")
+
+    from .change_safety.model import EXIT_CODES_HELP as CHECK_CHANGES_EXIT_CODES
+
+    check = sub.add_parser("check-changes", help="classify every change between two cloud assemblies: safe, "
+                                                 "through CodeDeploy or dangerous (no AWS access)",
+                           description="Compare two cloud assemblies (cdk.out of the base and of the change) and\n"
+                                       "classify every change per stack and resource: safe, through CodeDeploy or\n"
+                                       "dangerous, with the reason and the fix.",
+                           epilog=f"{CHECK_CHANGES_EXIT_CODES}\n\ndocs: docs/change-safety.md",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("base", metavar="BASE_ASSEMBLY_DIR", help="cloud assembly of the base (e.g. main's cdk.out)")
+    check.add_argument("new", metavar="NEW_ASSEMBLY_DIR", help="cloud assembly with the change (e.g. the PR's cdk.out)")
+    check.add_argument("--json", action="store_true", help="the report as JSON (schema in docs/change-safety.md)")
+    check.add_argument("--stack", action="extend", nargs="+", metavar="NAME",
+                       help="only these stacks (shell-style patterns, e.g. 'Bluegreen-Domain-*')")
+    check.set_defaults(platform=None, region=None, profile=None)  # no AWS: the shared options do not apply
     return parser
 
 
