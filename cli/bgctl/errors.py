@@ -19,6 +19,8 @@ EXIT_TIMEOUT = 6
 EXIT_REFUSED = 7
 EXIT_LOST_CONTACT = 8
 EXIT_PARTIAL = 9
+from .change_safety.model import EXIT_DANGEROUS as EXIT_CHANGES_DANGEROUS  # noqa: E402 - check-changes only
+from .change_safety.model import EXIT_THROUGH_CODEDEPLOY as EXIT_CHANGES_THROUGH_CODEDEPLOY  # noqa: E402
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
 EXIT_AWS = EXIT_REFUSED  # historical name: an AWS error before anything changed
@@ -49,6 +51,10 @@ EXIT_TABLE: tuple[ExitCode, ...] = (
                                                 "the printed command"),
     ExitCode(EXIT_PARTIAL, "partial", "decision recorded but CodeDeploy not told; `bgctl approve <id> --resend` "
                                       "(or reject) finishes it"),
+    ExitCode(EXIT_CHANGES_THROUGH_CODEDEPLOY, "through_codedeploy", "check-changes: at least one change is "
+                                                                     "released through CodeDeploy, none is dangerous"),
+    ExitCode(EXIT_CHANGES_DANGEROUS, "dangerous", "check-changes: at least one dangerous change (refuse it or follow "
+                                                  "its documented procedure)"),
     ExitCode(EXIT_INTERRUPTED, "interrupted", "Ctrl-C (SIGINT); a started deployment continues: the resume "
                                               "command is printed"),
     ExitCode(EXIT_TERMINATED, "terminated", "SIGTERM (cancelled CI job); a started deployment continues: the "

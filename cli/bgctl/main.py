@@ -178,7 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--json", action="store_true", help="the report as JSON (schema in docs/change-safety.md)")
     check.add_argument("--stack", action="extend", nargs="+", metavar="NAME",
                        help="only these stacks (shell-style patterns, e.g. 'Bluegreen-Domain-*')")
-    check.set_defaults(platform=None, region=None, profile=None)  # no AWS: the shared options do not apply
+    # No AWS: the shared options do not apply.
+    check.set_defaults(platform=None, region=None, profile=None, connect_timeout=None, read_timeout=None,
+                       retry_budget=None, progress="auto")
     return parser
 
 

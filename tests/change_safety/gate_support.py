@@ -81,8 +81,8 @@ DOMAIN: dict[str, Any] = {
                                   "LoadBalancers": [{"ContainerName": "app", "ContainerPort": 8080,
                                                      "TargetGroupArn": {"Ref": "Blue"}}],
                                   "NetworkConfiguration": {"AwsvpcConfiguration": {"Subnets": ["subnet-1"]}}}),
-    "Trigger": resource(TRIGGER, {"ServiceToken": "arn:fn", "Update": {"Fn::Join": ["", [
-        '{"taskDefinition":"', {"Ref": "TaskDef"}, '","image":"nginx:1.27"}']]}}),
+    "Trigger": resource(TRIGGER, {"ServiceToken": "arn:fn", "TaskDefinitionArn": {"Ref": "TaskDef"},
+                                  "ConfigImage": "nginx:1.27", "Hooks": {"AfterAllowTestTraffic": "arn:smoke"}}),
     "Group": resource(DEPLOYMENT_GROUP, {"ApplicationName": {"Ref": "App"}, "DeploymentGroupName": "p-order",
                                          "DeploymentConfigName": "CodeDeployDefault.ECSAllAtOnce",
                                          "LoadBalancerInfo": {"TargetGroupPairInfoList": [{"TargetGroups": [

@@ -158,7 +158,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("traffic-canary-to-linear", "order from canary 10 % / 5 min to linear 10 % every 3 min",
              _set("domains.order.traffic", {"style": "linear", "percentage": 10, "interval_minutes": 3}),
              SAFE, SAFE, shows=((_GROUP, "modified"),)),
-    Scenario("stickiness", "order's canary stickiness 3600 -> 600 s", _set("domains.order.stickiness_seconds", 600),
+    Scenario("stickiness", "order's canary stickiness (derived 360 s) -> 300 s",
+             _set("domains.order.stickiness_seconds", 300),
              DANGEROUS, SAFE, reason=_LISTENER_RULE,
              note="stickiness set by a custom resource that keeps the live target group, not by the listener template"),
     # --- ports: truly dangerous (the listener and clients depend on them)
@@ -233,11 +234,10 @@ SCENARIOS: tuple[Scenario, ...] = (
              note="a new VPC: everything in it moves"),
     Scenario("platform-name", "platform name bluegreen -> bluegreen2", _set("platform.name", "bluegreen2"),
              DANGEROUS, DANGEROUS, reason="stack removed from the app", note="every stack and resource name is new"),
-    Scenario("cdk-flag-flip", "CDK feature flag @aws-cdk/aws-lambda:useCdkManagedLogGroup true -> false",
-             lambda config: None, DANGEROUS, DANGEROUS, reason="DeletionPolicy Retain",
-             context={"@aws-cdk/aws-lambda:useCdkManagedLogGroup": False},
-             shows=(("AWS::Logs::LogGroup", "removed"),),
-             note="the flag decides who owns Lambda log groups: flipping it back orphans the retained ones"),
+    Scenario("cdk-flag-flip", "CDK feature flag @aws-cdk/aws-iam:minimizePolicies true -> false",
+             lambda config: None, SAFE, SAFE, context={"@aws-cdk/aws-iam:minimizePolicies": False},
+             shows=(("AWS::IAM::Policy", "modified"),),
+             note="a flag flip is classified like any other change: here IAM statements are regrouped in place"),
 )
 
 

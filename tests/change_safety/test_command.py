@@ -101,19 +101,22 @@ def test_no_changes_says_so(assemblies: dict[str, str]) -> None:
 @pytest.mark.parametrize("variant", ["same", "safe", "codedeploy", "dangerous"])
 def test_json_report_matches_the_documented_schema(assemblies: dict[str, str], variant: str) -> None:
     code, out, _ = run(assemblies["base"], assemblies[variant], "--json")
-    report = json.loads(out)
+    report = json.loads(out)["data"]
     jsonschema.validate(report, REPORT_SCHEMA)
     assert report["exitCode"] == code and report["base"] == assemblies["base"]
 
 
 def test_json_values(assemblies: dict[str, str]) -> None:
     _, out, _ = run(assemblies["base"], assemblies["codedeploy"], "--json")
-    report = json.loads(out)
+    document = json.loads(out)
+    assert (document["command"], document["exitCode"], document["outcome"]) == (
+        "check-changes", 10, "through_codedeploy")
+    report = document["data"]
     assert (report["verdict"], report["counts"]) == ("through-codedeploy",
                                                      {"safe": 0, "through-codedeploy": 2, "dangerous": 0})
     (stack,) = report["stacks"]
     assert [(c["logicalId"], c["change"], c["verdict"], c["properties"]) for c in stack["changes"]] == [
-        ("TaskDef", "replaced", "through-codedeploy", ["Cpu"]), ("Trigger", "modified", "through-codedeploy", ["Update"])]
+        ("TaskDef", "replaced", "through-codedeploy", ["Cpu"]), ("Trigger", "modified", "through-codedeploy", ["TaskDefinitionArn"])]
     assert stack["changes"][0]["fix"] is None
 
 
@@ -187,7 +190,7 @@ def test_python_dash_m_runs_without_aws_sdk_or_cdk(assemblies: dict[str, str]) -
                            assemblies["codedeploy"], "--json"], capture_output=True, text=True, timeout=120, cwd=REPO,
                           env={"PATH": "/usr/bin:/bin"})
     assert run_.returncode == 10, run_.stderr[-2000:]
-    assert json.loads(run_.stdout)["verdict"] == "through-codedeploy"
+    assert json.loads(run_.stdout)["data"]["verdict"] == "through-codedeploy"
     modules = {line.rsplit("|", 1)[1].strip() for line in run_.stderr.splitlines() if line.startswith("import time:")}
     heavy = sorted(m for m in modules if m.split(".")[0] in ("aws_cdk", "jsii", "constructs", "boto3", "botocore",
                                                              "cfnlint", "yaml", "bluegreen"))

@@ -147,7 +147,7 @@ def test_new_revision_with_the_trigger_goes_through_codedeploy(tmp_path: Path) -
            "AWS::ECS::TaskDefinition" in task.reason
     # the trigger's text did not change; the Ref to the new revision did
     trigger = change(report, "Trigger")
-    assert (trigger.verdict, trigger.properties) == (CODEDEPLOY, ("Update",))
+    assert (trigger.verdict, trigger.properties) == (CODEDEPLOY, ("TaskDefinitionArn",))
     assert report.verdict is CODEDEPLOY and report.exit_code == 10
 
 
@@ -160,8 +160,8 @@ def test_new_revision_without_a_trigger_is_silent_drift(tmp_path: Path) -> None:
 
 
 def test_a_trigger_that_names_another_revision_does_not_count(tmp_path: Path) -> None:
-    base = changed(DOMAIN, "Trigger", Update="static")
-    new = changed(changed(base, "TaskDef", Cpu="1024"), "Trigger", Update="static, changed")
+    base = changed(DOMAIN, "Trigger", TaskDefinitionArn="arn:static:1")
+    new = changed(changed(base, "TaskDef", Cpu="1024"), "Trigger", TaskDefinitionArn="arn:static:2")
     report = one_stack(tmp_path, base, new)
     assert change(report, "TaskDef").verdict is DANGEROUS
     assert change(report, "Trigger").verdict is CODEDEPLOY
@@ -173,11 +173,16 @@ def test_task_definition_tags_are_in_place(tmp_path: Path) -> None:
     assert (found.verdict, found.change) == (SAFE, "modified")
 
 
-def test_trigger_change_alone_goes_through_codedeploy(tmp_path: Path) -> None:
-    new = changed(DOMAIN, "Trigger", Update={"Fn::Join": ["", ['{"taskDefinition":"', {"Ref": "TaskDef"},
-                                                               '","hooks":["BeforeAllowTraffic"]}']]})
-    found = change(one_stack(tmp_path, DOMAIN, new), "Trigger")
+def test_a_new_config_image_goes_through_codedeploy(tmp_path: Path) -> None:
+    found = change(one_stack(tmp_path, DOMAIN, changed(DOMAIN, "Trigger", ConfigImage="nginx:1.28")), "Trigger")
     assert (found.verdict, found.change) == (CODEDEPLOY, "modified") and "starts a CodeDeploy" in found.reason
+
+
+def test_trigger_settings_without_a_new_revision_deploy_nothing(tmp_path: Path) -> None:
+    """E.g. approval turned on: a new hook in the trigger's properties, the same task definition."""
+    new = changed(DOMAIN, "Trigger", Hooks={"AfterAllowTestTraffic": "arn:smoke", "BeforeAllowTraffic": "arn:ok"})
+    found = change(one_stack(tmp_path, DOMAIN, new), "Trigger")
+    assert (found.verdict, found.change) == (SAFE, "modified") and "nothing is deployed" in found.reason
 
 
 # ---------------------------------------------------------------------------------- deployment group

@@ -16,7 +16,7 @@ from bgctl.change_safety.classify import compare
 from tests.change_safety.scenarios import (BASES, CODEDEPLOY, DANGEROUS, SAFE, SCENARIOS, Scenario, changed_config,
                                            synthesize)
 
-EXPECTED = "before"  # -> "after" once the day-2 constructs land
+EXPECTED = "after"  # the day-2 constructs landed; "before" is the verdict the previous templates got
 
 pytestmark = pytest.mark.synth
 

@@ -16,12 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / ".github" / "workflows" / "change-safety.yml"
 # Read from each action's repository (git tag -> commit): actions/checkout v7.0.1, setup-python v7.0.0,
 # setup-node v7.0.0, upload-artifact v7.0.0.
-PINS = {
-    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
-    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
-    "actions/setup-node": ("820762786026740c76f36085b0efc47a31fe5020", "v7.0.0"),
-    "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
-}
+from tests.cli.test_bgctl_workflows import KNOWN_PINS as PINS  # noqa: E402 - one reviewed list for every workflow
 LABEL_EXPRESSION = "${{ contains(github.event.pull_request.labels.*.name, 'accepted-migration') }}"
 
 
@@ -54,7 +49,7 @@ def test_runs_on_pull_requests_and_label_changes_only(workflow: dict[str, Any]) 
 
 def test_permissions_are_read_only(workflow: dict[str, Any]) -> None:
     assert workflow["permissions"] == {"contents": "read"}
-    assert all("permissions" not in job for job in workflow["jobs"].values())
+    assert all(job.get("permissions") == {"contents": "read"} for job in workflow["jobs"].values())
     assert "secrets." not in WORKFLOW.read_text()
     for checkout in [s for s in steps(workflow) if s.get("uses", "").startswith("actions/checkout@")]:
         assert checkout["with"]["persist-credentials"] is False

@@ -27,6 +27,7 @@ KNOWN_PINS = {
     "actions/setup-node": ("a0853c24544627f65ddf259abe73b1d18a591444", "v5.0.0"),
     "aws-actions/configure-aws-credentials": ("00943011d9042930efac3dcd3a170e4273319bc8", "v5.1.0"),
     "aws-actions/amazon-ecr-login": ("062b18b96a7aff071d4dc91bc00c4c1a7945b076", "v2.0.1"),
+    "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
 }
 ROLE_ACTION = "aws-actions/configure-aws-credentials"
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)

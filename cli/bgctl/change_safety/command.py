@@ -20,5 +20,6 @@ def check(base: str, new: str, *, select: Sequence[str] = ()) -> Report:
 
 def run(ctx: Any, args: Any) -> int:
     report = check(args.base, args.new, select=args.stack or ())
-    ctx.stdout.write(as_json(report) if args.json else human(report))
+    # Under --json the report becomes the `data` of bgctl's one --json document (docs/cli.md, 'Machine output').
+    ctx.out((as_json(report) if args.json else human(report)).rstrip("\n"))
     return report.exit_code

@@ -291,8 +291,18 @@ def task_definition(delta: ResourceDelta, context: StackContext) -> Finding | No
                               "stack reports success", FIX_TASK_DEFINITION_DRIFT)
 
 
+# Trigger properties whose change means a new revision to release (lambdas/release_provider/release/trigger.py).
+_TRIGGER_RELEASES = ("TaskDefinitionArn", "ConfigImage")
+
+
 def deployment_trigger(delta: ResourceDelta, context: StackContext) -> Finding | None:
     if delta.kind == "modified" and delta.paths:
+        new_revision = any(d.replaced for d in context.deltas.values()
+                           if d.type == TASK_DEFINITION and d.logical_id in delta.references)
+        if not new_revision and not any(p.split("/", 1)[0] in _TRIGGER_RELEASES for p in delta.paths):
+            return Finding(SAFE, f"deployment trigger settings change ({_list(delta.paths)}) but not the revision: "
+                                 "the release provider deploys only a new task-definition revision, so nothing is "
+                                 "deployed; the new hooks apply to the next release")
         return Finding(CODEDEPLOY, f"deployment trigger changes ({_list(delta.paths)}): CloudFormation updates it and "
                                    "it starts a CodeDeploy blue/green deployment", None)
     if delta.kind == "replaced":
