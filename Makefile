@@ -16,7 +16,7 @@ export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 CDK_FLAGS := --no-notices --no-version-reporting --quiet
 PYTEST_WORKERS ?= auto
 
-.PHONY: synth test setup clean bench diagram nag-docs
+.PHONY: synth test setup clean bench diagram nag-docs config-docs
 synth: setup ## set everything up and synthesize the default app into cdk.out/
 	$(CDK) synth $(CDK_FLAGS) > /dev/null
 	@echo "synthesized: $$(ls cdk.out/*.template.json | wc -l) templates in cdk.out/"
@@ -26,7 +26,7 @@ test: setup ## run the whole test suite
 
 setup: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml constructs/pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml constructs/pyproject.toml lambdas/layer/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
@@ -40,6 +40,9 @@ bench: setup ## print synth/suite/handler figures (never asserts)
 
 diagram: setup ## regenerate docs/topology.md from the default config
 	$(PY) -m bluegreen.topology --write docs/topology.md
+
+config-docs: setup ## regenerate docs/configuration.md from the config reader
+	$(PY) -m bluegreen.config.reference --write docs/configuration.md
 
 nag-docs: setup ## regenerate docs/nag-acknowledgments.md from the default app and the TLS example
 	rm -rf .nag && $(CDK) synth $(CDK_FLAGS) -o .nag/default > /dev/null

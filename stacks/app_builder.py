@@ -9,7 +9,7 @@ from bluegreen.compliance import add_nag_packs
 from bluegreen.config.model import PlatformConfig
 from bluegreen.handles import PlatformHandles
 from stacks.deploy_access_stack import DeployAccessStack
-from stacks.domain_service_stack import DomainServiceStack
+from stacks.domain_service_stack import DomainServiceStack, domain_stack_name
 from stacks.platform_stack import PlatformStack
 
 
@@ -32,7 +32,7 @@ def build_app(config: PlatformConfig, *, app: cdk.App | None = None, nag: bool =
     handles = PlatformHandles.from_config(config)
     domains: dict[str, DomainServiceStack] = {}
     for spec in config.domains:
-        stack = DomainServiceStack(app, stack_name(config.platform.name, f"Domain-{spec.name}"), spec=spec,
+        stack = DomainServiceStack(app, domain_stack_name(config.platform.name, spec.name), spec=spec,
                                    platform=handles, feature_flags=config.flags_for(spec.name), env=env)
         # Order only (`cdk deploy --all` deploys the platform first); no value crosses the stacks.
         stack.add_stack_dependency(platform, "reads the values the platform publishes to SSM")

@@ -93,7 +93,8 @@ class DomainService(Construct):
                                 vpc=self.platform.vpc, vpc_cidr=self.platform.vpc.vpc_cidr_block,
                                 client_cidrs=platform.client_cidrs, test_client_cidrs=platform.test_client_cidrs,
                                 hooks_security_group_id=self.platform.hooks_security_group_id,
-                                zone=self.platform.zone, zone_name=platform.zone_name)
+                                zone=self.platform.zone, zone_name=platform.zone_name,
+                                certificate_arn=self.platform.certificate_arn(spec.alb_group))
         self.blue_target_group, self.green_target_group = traffic.blue_target_group, traffic.green_target_group
         self.prod_listener, self.test_listener = traffic.prod_listener, traffic.test_listener
         self.record, self.endpoint, self.test_endpoint = traffic.record, traffic.endpoint, traffic.test_endpoint

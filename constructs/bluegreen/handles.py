@@ -8,7 +8,7 @@ resolved by CloudFormation at deploy time. No AWS call at synth, no cross-stack 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from aws_cdk import Acknowledgment, Arn, ArnComponents, ArnFormat, Fn, Stack, Validations
 from aws_cdk import aws_appconfig as appconfig
@@ -22,7 +22,7 @@ from constructs import Construct
 
 from bluegreen import published
 from bluegreen.approval_gate import hook_function_name
-from bluegreen.config.model import AlbGroupSpec, PlatformConfig
+from bluegreen.config.model import AlbGroupSpec, ListenerProtocol, PlatformConfig
 
 # CodeDeploy lifecycle events the platform's hook functions answer, and the functions' purpose suffixes.
 HOOK_PURPOSES = {"AfterAllowTestTraffic": "smoke-tests", "BeforeAllowTraffic": "approval-request"}
@@ -52,10 +52,33 @@ class PlatformHandles:
 
     @classmethod
     def from_config(cls, config: PlatformConfig) -> "PlatformHandles":
+        """The handles of the platform this config describes (the platform's own app)."""
         platform = config.platform
         return cls(platform_name=platform.name, zone_name=platform.hosted_zone.name,
                    alb_groups=dict(config.alb_groups), client_cidrs=tuple(platform.client_cidrs),
                    test_client_cidrs=tuple(platform.test_client_cidrs))
+
+    @classmethod
+    def attach(cls, platform_name: str, *, alb_groups: Sequence[AlbGroupSpec] | None = None,
+               zone_name: str | None = None, client_cidrs: Sequence[str] = (),
+               test_client_cidrs: Sequence[str] = ()) -> "PlatformHandles":
+        """The handles of a platform another app deployed, by its name (docs/library.md, "Attach to a platform").
+
+        Nothing is looked up at synth: every deployed value is read from the platform's SSM parameters when
+        CloudFormation deploys the domain stack (in the stack's account and region). Defaults match the
+        platform's own defaults: one HTTP ALB group `internal`, hosted zone `<platform>.internal`. For an HTTPS
+        group the listener certificate is the platform's (read from SSM) unless `certificate_arn` is given.
+        """
+        from bluegreen.config.loader import NAME_RE, NAME_RULE
+
+        if not isinstance(platform_name, str) or not NAME_RE.match(platform_name):
+            raise ValueError(f"platform_name {platform_name!r} is not a platform name ({NAME_RULE})")
+        groups = list(alb_groups) if alb_groups is not None else [AlbGroupSpec(name="internal")]
+        if not groups or len({g.name for g in groups}) != len(groups):
+            raise ValueError("alb_groups must name each ALB group of the platform once")
+        return cls(platform_name=platform_name, zone_name=zone_name or f"{platform_name}.internal",
+                   alb_groups={g.name: g for g in groups}, client_cidrs=tuple(client_cidrs),
+                   test_client_cidrs=tuple(test_client_cidrs))
 
     @property
     def ssm_prefix(self) -> str:
@@ -138,6 +161,13 @@ class PlatformImports(Construct):
                 group=spec, shard=shard, load_balancer=load_balancer, security_group=security_group,
                 full_name=self.value(keys.full_name))
         return self._load_balancers[(group, shard)]
+
+    def certificate_arn(self, group: str) -> str | None:
+        """The default certificate of an HTTPS group: from the handles, else the one the platform publishes."""
+        spec = self.handles.alb_group(group)
+        if spec.protocol is not ListenerProtocol.HTTPS:
+            return None
+        return spec.certificate_arn or self.value(published.certificate_key(group))
 
     def flag_strategy(self, shape: str) -> appconfig.IDeploymentStrategy:
         if shape not in self._strategies:

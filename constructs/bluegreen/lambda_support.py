@@ -1,7 +1,7 @@
 """How the platform packages and runs its Lambda functions (no Docker: plain asset directories).
 
-Code lives under the repository's `lambdas/` folder, resolved from this file (never the working
-directory). Shared runtime helpers (`bgruntime`) ship as a layer built from `lambdas/layer/`.
+Code lives under the repository's `lambdas/` folder (packaged into the library's wheel as
+`bluegreen/lambda_assets/`), resolved from this file, never from the working directory. Shared runtime helpers (`bgruntime`) ship as a layer built from `lambdas/layer/`.
 """
 from __future__ import annotations
 
@@ -17,9 +17,12 @@ from constructs import Construct
 
 from bluegreen.compliance import Ack, acknowledge, acknowledge_inline_policy
 
-LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
+# In the repository a symlink to the top-level `lambdas/`; in the installed wheel the packaged copy.
+LAMBDAS_DIR = Path(__file__).resolve().parent / "lambda_assets"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
-ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.hypothesis"]
+# Packaging files of the layer's own distribution (`lambdas/layer/pyproject.toml`) never ship to Lambda.
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.hypothesis", "pyproject.toml",
+                  "**/*.egg-info", "build"]
 
 HIPAA_LAMBDA_ACKS = (
     Ack("HIPAA.Security-LambdaConcurrency",
@@ -32,7 +35,7 @@ HIPAA_LAMBDA_ACKS = (
 
 
 def lambda_code(directory: str) -> lambda_.Code:
-    path = LAMBDAS_DIR / directory
+    path = (LAMBDAS_DIR / directory).resolve()
     if not path.is_dir():
         raise FileNotFoundError(f"Lambda code directory {path} does not exist")
     return lambda_.Code.from_asset(str(path), exclude=ASSET_EXCLUDES)

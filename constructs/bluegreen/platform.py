@@ -94,7 +94,14 @@ class BlueGreenPlatform(Construct):
                 "schemaVersion": PLATFORM_SCHEMA_VERSION, "platform": name, "region": stack.region,
                 "domains": [d.name for d in config.domains], "auditTable": self.audit.table.table_name,
                 "slackIdentityMap": dict(platform.slack_identity_map),
-                "notificationChannel": platform.notification_channel}))
+                "notificationChannel": platform.notification_channel,
+                # For domains attached from other apps (docs/library.md): what they may use and must avoid.
+                "albGroups": {g.name: {"protocol": g.protocol.value, "shards": config.shards(g.name),
+                                       "portsInUse": sorted(p for d in config.domains if d.alb_group == g.name
+                                                            for p in (d.port, d.test_port))}
+                              for g in config.alb_groups.values()},
+                "sharedDeploymentConfigs": sorted(self.deployment_configs.by_name),
+                "flagRolloutShapes": sorted(self.flag_strategies)}))
         self.publication = PlatformPublication(
             self, "Published", platform_name=name, vpc=foundation.vpc, vpc_cidr=platform.vpc_cidr,
             zone=foundation.zone, logs_key=foundation.logs_key, hooks_security_group=self.lambdas_security_group,

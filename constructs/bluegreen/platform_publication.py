@@ -41,6 +41,11 @@ class PlatformPublication(Construct):
                      "security group of the platform Lambdas (the only source allowed on test listeners)")
         self._string(published.RELEASE_PROVIDER_SERVICE_TOKEN, release_service_token,
                      "custom-resource provider that releases config changes through CodeDeploy")
+        for group in sorted({shard.group.name: shard.group for shard in load_balancers}.values(),
+                            key=lambda g: g.name):
+            if group.certificate_arn:
+                self._string(published.certificate_key(group.name), group.certificate_arn,
+                             f"ALB group {group.name}: default listener certificate")
         for shard in load_balancers:
             keys = published.LoadBalancerKeys(group=shard.group.name, shard=shard.shard)
             alb = shard.load_balancer
@@ -60,10 +65,10 @@ class PlatformPublication(Construct):
 
     def _string(self, key: str, value: str, description: str) -> None:
         self.parameters[key] = ssm.StringParameter(
-            self, key, parameter_name=self._name(key), string_value=value,
+            self, key.replace("/", "-"), parameter_name=self._name(key), string_value=value,
             description=f"{self.platform_name}: {description}"[:1024])
 
     def _list(self, key: str, values: Sequence[str], description: str) -> None:
         self.parameters[key] = ssm.StringListParameter(
-            self, key, parameter_name=self._name(key), string_list_value=list(values),
+            self, key.replace("/", "-"), parameter_name=self._name(key), string_list_value=list(values),
             description=f"{self.platform_name}: {description}"[:1024])

@@ -63,6 +63,11 @@ class LoadBalancerKeys:
         return self.key("full-name")
 
 
+def certificate_key(group: str) -> str:
+    """The default listener certificate of an HTTPS ALB group."""
+    return f"alb/{group}/certificate-arn"
+
+
 def flag_strategy_key(shape: str) -> str:
     """The AppConfig deployment strategy id shared by every domain with this rollout shape."""
     return f"flag-strategy/{shape}"

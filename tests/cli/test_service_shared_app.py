@@ -71,7 +71,9 @@ def default_smoke_checks() -> dict[str, list[Any]]:
 
 
 def test_the_default_smoke_checks_of_every_domain_pass(service: Any, runner: types.ModuleType) -> None:
-    checks = default_smoke_checks()
+    served = {d for d, entry in json.loads((ROOT / "services" / "domains.json").read_text())["domains"].items()
+              if entry["directory"] == "services/shared-app"}
+    checks = {d: c for d, c in default_smoke_checks().items() if d in served}
     assert sorted(checks) == ["auth", "order", "payment", "voice"]
     for domain, domain_checks in checks.items():
         results = runner.run_checks(domain_checks, service.url, deadline=time.monotonic() + 10)

@@ -12,6 +12,7 @@ import pytest
 from bluegreen import topology
 from bluegreen.config.default import DEFAULT_CONFIG
 from bluegreen.config.loader import load_config, parse_config
+from tests.seed import free_port_pair
 from bluegreen.config.model import PlatformConfig, Protocol
 
 from tests.scale_support import generated_config
@@ -142,7 +143,8 @@ def test_edges_connect_each_domain_to_its_own_load_balancer(default_config: Plat
 
 def test_node_ids_are_unique_and_safe_for_hyphenated_names() -> None:
     raw = copy.deepcopy(DEFAULT_CONFIG)
-    raw["domains"]["order-v2"] = {**copy.deepcopy(raw["domains"]["order"]), "port": 8084, "test_port": 9084}
+    port, test_port = free_port_pair(raw, raw["domains"]["order"]["alb_group"])
+    raw["domains"]["order-v2"] = {**copy.deepcopy(raw["domains"]["order"]), "port": port, "test_port": test_port}
     config = parse_config(raw, source="test config")
     diagram = topology.render_mermaid(config)
     ids = [m.group(1) for line in diagram.splitlines() if (m := NODE_DEFINITION.match(line))]

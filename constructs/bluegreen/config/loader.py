@@ -9,9 +9,9 @@ import json
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
-from bluegreen.config.default import DEFAULT_CONFIG
+from bluegreen.config.default import default_config_text
 from bluegreen.config.errors import ConfigError
 from bluegreen.config.model import (
     BUILT_IN_ROLLBACK_ALARMS, AlbGroupSpec, ApiGatewayLogging, ApprovalSpec, ApproverSpec, CustomAlarmSpec, DomainSpec, GithubDeploySpec, HostedZoneSpec,
@@ -26,7 +26,7 @@ from bluegreen.limits import (
 from bluegreen.release_timing import INSTALL_AND_TEST_MINUTES, max_release_minutes, worst_case_release_minutes
 from bluegreen.traffic import STYLES, TrafficShift
 
-EMBEDDED_DEFAULT = "embedded default config"
+EMBEDDED_DEFAULT = "embedded default config (bluegreen/config/default.yaml)"
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,10}[a-z0-9]$")
 NAME_RULE = "2-12 characters: lower-case letters, digits and '-', starting with a letter, not ending with '-'"
 CIDR_RE = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$")
@@ -39,32 +39,41 @@ ZONE_NAME_RE = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$
 IMAGE_RE = re.compile(r"^[a-z0-9.\-/_:@]+$")
 ENV_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+MUTABLE_TAGS = frozenset({"latest", "stable", "main", "master", "edge", "nightly"})
 SMOKE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
 def load_config(path: str | None = None) -> PlatformConfig:
-    """Load `path` (YAML or JSON) or, when None, the embedded default."""
+    """Load `path` (YAML or JSON) or, when None, the embedded default (`bluegreen/config/default.yaml`)."""
     if path is None:
-        return parse_config(DEFAULT_CONFIG, source=EMBEDDED_DEFAULT)
+        return parse_config(_read_yaml(default_config_text(), EMBEDDED_DEFAULT), source=EMBEDDED_DEFAULT)
     file = Path(path)
     source = str(path)
     if not file.is_file():
         raise ConfigError(source=source, field="(file)", problem="file not found",
                           fix="pass an existing YAML or JSON file with -c config=path/to/file.yaml")
     text = file.read_text(encoding="utf-8")
-    try:
-        if file.suffix.lower() == ".json":
+    if file.suffix.lower() == ".json":
+        try:
             raw = json.loads(text)
-        else:
-            import yaml
+        except ValueError as exc:
+            raise ConfigError(source=source, field=f"(line {getattr(exc, 'lineno', '?')})",
+                              problem=f"not valid JSON: {exc.__class__.__name__}",
+                              fix="check commas, quotes and brackets") from None
+        return parse_config(raw, source=source)
+    return parse_config(_read_yaml(text, source), source=source)
 
-            raw = yaml.safe_load(text)
-    except Exception as exc:  # noqa: BLE001 - any parser error becomes one clear message
+
+def _read_yaml(text: str, source: str) -> object:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:  # any parser error becomes one clear message
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
         where = f"(line {line + 1})" if line is not None else "(file)"
-        raise ConfigError(source=source, field=where, problem=f"not valid YAML/JSON: {exc.__class__.__name__}",
+        raise ConfigError(source=source, field=where, problem=f"not valid YAML: {exc.__class__.__name__}",
                           fix="check indentation and quoting") from None
-    return parse_config(raw, source=source)
 
 
 def parse_config(raw: object, *, source: str) -> PlatformConfig:
@@ -86,6 +95,19 @@ def parse_config(raw: object, *, source: str) -> PlatformConfig:
     feature_flags = _parse_feature_flags(dict(flags_raw), source=source, domains=domains)
     return PlatformConfig(source=source, platform=platform, alb_groups=groups, domains=domains,
                           feature_flags=feature_flags)
+
+
+def parse_domain_spec(name: str, raw: object, *, alb_groups: Mapping[str, AlbGroupSpec],
+                      source: str = "domain spec") -> DomainSpec:
+    """One domain, validated exactly as a block under `domains:` of a platform config is (the same keys, limits
+    and messages), for a domain built in another app on a deployed platform (docs/library.md). Port uniqueness
+    across the platform's own domains cannot be checked here: `/<platform>/platform` lists the ports in use."""
+    groups = dict(alb_groups)
+    spec = _parse_domain(name, raw, source=source, groups=groups)
+    if spec.shard is None:
+        spec = replace(spec, shard=0)
+    _check_idle_timeouts((spec,), groups, source)
+    return spec
 
 
 def _check_name(section: Section, key: str, value: str, what: str) -> str:
@@ -220,6 +242,12 @@ def _parse_domain(name: str, raw: Any, *, source: str, groups: dict[str, AlbGrou
     if not IMAGE_RE.match(image) or not (":" in image.rsplit("/", 1)[-1] or "@sha256:" in image):
         raise s.error("image", f"{image!r} is not an image reference with a tag or digest",
                       "write registry/repository:tag or registry/repository@sha256:<digest>")
+    allow_mutable = s.take_bool("allow_mutable_image_tag", False)
+    tag = image.rsplit("/", 1)[-1].split("@", 1)[0].partition(":")[2]
+    if tag in MUTABLE_TAGS and "@sha256:" not in image and not allow_mutable:
+        raise s.error("image", f"{image!r} uses the mutable tag {tag!r}: what runs (and what a rollback returns to) "
+                      "would change without a deployment", "pin an immutable tag (a git sha) or a digest, or set "
+                      "allow_mutable_image_tag: true")
     container_port = s.take_int("container_port", 8080, minimum=1, maximum=65535)
     health = s.take_str("health_check_path", "/health")
     if not health.startswith("/"):
@@ -362,8 +390,9 @@ def _parse_alarms(s: Section) -> RollbackAlarmsSpec:
     if spec.period_seconds not in (10, 30) and (spec.period_seconds < 60 or spec.period_seconds % 60):
         raise s.error("period_seconds", f"{spec.period_seconds} is not a CloudWatch alarm period",
                       "use 10, 30 or a multiple of 60")
-    if not 0 < spec.error_rate_percent <= 100:
-        raise s.error("error_rate_percent", f"{spec.error_rate_percent} is not a percentage", "use 0 < value <= 100")
+    if not 0.1 <= spec.error_rate_percent <= 100:
+        raise s.error("error_rate_percent", f"{spec.error_rate_percent} is not a usable percentage",
+                      "use 0.1..100")
     if spec.count > MAX_ALARMS_PER_DEPLOYMENT_GROUP:
         built_in = BUILT_IN_ROLLBACK_ALARMS
         raise s.error("custom", f"{spec.count} alarms ({built_in} built-in + {spec.count - built_in} custom and "

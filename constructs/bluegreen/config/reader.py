@@ -1,12 +1,59 @@
 """Strict reading of one mapping of raw config: known keys only, typed values, dotted field paths."""
 from __future__ import annotations
 
+import difflib
+import re
+from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from bluegreen.config.errors import ConfigError
 
 T = TypeVar("T")
 _MISSING = object()
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """One key as the reader consumed it: what `docs/configuration.md` is generated from."""
+
+    path: str  # normalized: domains.<domain>.port, domains.<domain>.smoke_checks[].path, ...
+    type: str
+    default: str  # "required", "unset" or the JSON-ish default the reader used
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+
+
+# While a list is installed here (bluegreen.config.reference does it), every key the reader takes is recorded.
+_recording: list[KeyRecord] | None = None
+_USER_NAMED = (("domains.", "<domain>"), ("alb_groups.", "<group>"))
+
+
+def record_keys(into: list[KeyRecord] | None) -> None:
+    global _recording
+    _recording = into
+
+
+def normalized(path: str) -> str:
+    path = re.sub(r"\[\d+\]", "[]", path)
+    for prefix, placeholder in _USER_NAMED:
+        if path.startswith(prefix):
+            rest = path[len(prefix):]
+            tail = re.split(r"(?=[.\[])", rest, maxsplit=1)
+            path = prefix + placeholder + (tail[1] if len(tail) > 1 else "")
+    return path
+
+
+def _default_text(default: object) -> str:
+    if default is _MISSING:
+        return "required"
+    if default is None:
+        return "unset"
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    if isinstance(default, (list, tuple)):
+        return "[]" if not default else repr(list(default))
+    return str(default)
 
 _TYPE_NAMES = {bool: "true/false", int: "an integer", float: "a number", str: "a string",
                list: "a list", dict: "a mapping"}
@@ -35,8 +82,17 @@ class Section:
     def error_at(self, field: str, problem: str, fix: str) -> ConfigError:
         return ConfigError(source=self.source, field=field, problem=problem, fix=fix)
 
-    def _take(self, key: str, expected: type, default: object) -> Any:
+    def _record(self, key: str, type_name: str, default: object, minimum: int | None = None,
+                maximum: int | None = None, choices: tuple[str, ...] = ()) -> None:
+        if _recording is not None:
+            _recording.append(KeyRecord(path=normalized(self.field(key)), type=type_name,
+                                        default=_default_text(default), minimum=minimum, maximum=maximum,
+                                        choices=choices))
+
+    def _take(self, key: str, expected: type, default: object, *, minimum: int | None = None,
+              maximum: int | None = None, choices: tuple[str, ...] = ()) -> Any:
         self._known.append(key)
+        self._record(key, _TYPE_NAMES[expected], default, minimum, maximum, choices)
         value = self._raw.pop(key, _MISSING)
         if value is _MISSING or value is None:
             if default is _MISSING:
@@ -55,7 +111,7 @@ class Section:
 
     def take_int(self, key: str, default: object = _MISSING, *, minimum: int | None = None,
                  maximum: int | None = None) -> Any:
-        value = self._take(key, int, default)
+        value = self._take(key, int, default, minimum=minimum, maximum=maximum)
         if isinstance(value, int) and not isinstance(value, bool):
             if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
                 raise self.error(key, f"{value} is outside the allowed range {minimum}..{maximum}",
@@ -72,7 +128,7 @@ class Section:
         return self._take(key, list, default)
 
     def take_str_list(self, key: str) -> tuple[str, ...]:
-        items = self.take_list(key, [])
+        items = self._take(key, list, [])
         for index, item in enumerate(items):
             if not isinstance(item, str):
                 raise self.error_at(f"{self.field(key)}[{index}]", f"expected a string, got {_describe(item)}",
@@ -80,7 +136,8 @@ class Section:
         return tuple(items)
 
     def take_str_map(self, key: str) -> dict[str, str]:
-        sub = self.take_section(key)
+        self._record(key, "a mapping of strings", {})
+        sub = self._section(key)
         result = {}
         for name in sorted(sub.remaining_keys()):
             value = sub._raw.pop(name)
@@ -90,11 +147,15 @@ class Section:
         return result
 
     def take_section(self, key: str) -> "Section":
+        self._record(key, "a mapping", {})
+        return self._section(key)
+
+    def _section(self, key: str) -> "Section":
         self._known.append(key)
         return Section(self._raw.pop(key, None), source=self.source, path=self.field(key))
 
     def take_choice(self, key: str, choices: tuple[str, ...], default: object = _MISSING) -> Any:
-        value = self.take_str(key, default)
+        value = self._take(key, str, default, choices=tuple(choices))
         if value not in choices:
             raise self.error(key, f"{value!r} is not one of {', '.join(choices)}", f"use one of {', '.join(choices)}")
         return value
@@ -114,8 +175,11 @@ class Section:
     def done(self) -> None:
         if self._raw:
             unknown = sorted(str(k) for k in self._raw)
-            known = ", ".join(sorted(set(self._known))) or "(none)"
-            raise self.error(unknown[0], "unknown key", f"remove it or use one of: {known}")
+            known = sorted(set(self._known))
+            close = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
+            hint = f"did you mean `{close[0]}`? " if close else ""
+            raise self.error(unknown[0], "unknown key",
+                             f"{hint}remove it or use one of: {', '.join(known) or '(none)'}")
 
 
 def parse_each(items: list[Any], parse: Callable[[int, Any], T]) -> tuple[T, ...]:

@@ -37,7 +37,7 @@ class DomainTraffic(Construct):
     def __init__(self, scope: Construct, id: str, *, platform_name: str, spec: DomainSpec,
                  load_balancer: LoadBalancerHandle, vpc: ec2.IVpc, vpc_cidr: str, client_cidrs: tuple[str, ...],
                  test_client_cidrs: tuple[str, ...], hooks_security_group_id: str, zone: route53.IHostedZone,
-                 zone_name: str) -> None:
+                 zone_name: str, certificate_arn: str | None = None) -> None:
         super().__init__(scope, id)
         name = f"{platform_name}-{spec.name}"
         group = load_balancer.group
@@ -60,7 +60,8 @@ class DomainTraffic(Construct):
         def listener(construct_id: str, port: int) -> elbv2.ApplicationListener:
             created = elbv2.ApplicationListener(
                 self, construct_id, load_balancer=load_balancer.load_balancer, port=port, protocol=protocol,
-                certificates=[elbv2.ListenerCertificate.from_arn(group.certificate_arn)] if tls else None,
+                certificates=[elbv2.ListenerCertificate.from_arn(certificate_arn or group.certificate_arn)]
+                if tls else None,
                 ssl_policy=TLS_POLICY if tls else None, open=False,
                 default_action=elbv2.ListenerAction.forward([self.blue_target_group]))
             if group.additional_certificate_arns:
