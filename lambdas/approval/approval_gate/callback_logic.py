@@ -194,11 +194,13 @@ def _text(obj: Any, key: str) -> str | None:
 
 
 def handle(event: Any, rt: Runtime, *, budget_seconds: float | None = None) -> dict[str, Any]:
-    """API Gateway proxy event -> proxy response. Never raises, never answers 5xx.
+    """API Gateway proxy event -> proxy response. Never raises, never answers 5xx."""
+    return respond(event, rt, budget_seconds=budget_seconds).to_apigw()
 
-    `budget_seconds` (default `rt.ack_budget_seconds`, 2.5 s): optional work (the GetDeployment
-    pre-check) is skipped and Slack timeouts shrink as the budget runs out.
-    """
+
+def respond(event: Any, rt: Runtime, *, budget_seconds: float | None = None) -> Answer:
+    """The Answer (with its text, for the logs and the tests). `budget_seconds` (default
+    `rt.ack_budget_seconds`, 2.5 s) bounds the only optional network call (a live group lookup)."""
     started = time.monotonic()
     verified = False
     click: Click | None = None
@@ -218,7 +220,7 @@ def handle(event: Any, rt: Runtime, *, budget_seconds: float | None = None) -> d
     _log.info("slack click answered", status=answer.status, reason=answer.reason,
               deployment_id=click.deployment_id if click else None, user_id=click.user_id if click else None,
               action=click.action_id if click else None, ms=round((time.monotonic() - started) * 1000, 1))
-    return answer.to_apigw()
+    return answer
 
 
 def _authenticate(event: Mapping[str, Any], rt: Runtime) -> tuple[Answer | None, bool, Click | None]:

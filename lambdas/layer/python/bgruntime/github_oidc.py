@@ -64,9 +64,12 @@ class GithubClaims:
 
 
 def b64url_decode(text: str) -> bytes:
-    if not isinstance(text, str) or not text or any(c not in _B64URL for c in text):
+    if not isinstance(text, str) or not text or len(text) % 4 == 1 or any(c not in _B64URL for c in text):
         raise TokenError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:  # binascii.Error
+        raise TokenError("not base64url") from None
 
 
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
