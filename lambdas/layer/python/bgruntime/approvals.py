@@ -224,6 +224,8 @@ class ApprovalState:
     def status(self) -> str:
         if self.decision:
             return str(self.decision.get("status"))
+        if self.request and self.request.get("status") in DECISIONS:  # an item from before append-only records
+            return str(self.request["status"])
         return PENDING if self.request else ""
 
     @property
@@ -252,7 +254,7 @@ class ApprovalState:
         out.pop("sk", None)
         if self.message:
             out.update(slackChannel=self.message.get("channel"), slackTs=self.message.get("ts"))
-        out["status"] = self.status or out.get("status")
+        out["status"] = self.status
         out["approvals"] = self.approvers_so_far()
         if self.decision:
             for name in ("decidedBy", "decidedVia", "decidedAt", "reason", "rule"):
@@ -396,8 +398,8 @@ def evaluate(state: ApprovalState, actor: Actor, action: str, now: datetime, *,
     request = state.request
     if not request:
         return Verdict(CODE_NOT_FOUND, f"No approval request exists for deployment {deployment_id}; nothing changed.")
-    if state.decision:
-        decision = state.decision
+    if state.decision or state.status in DECISIONS:
+        decision = state.decision or request
         return Verdict(CODE_ALREADY_DECIDED, (
             f"Deployment {deployment_id} was already {str(decision.get('status')).lower()} by "
             f"{who(decision.get('decidedBy'))} at {decision.get('decidedAt', '?')} via {decision.get('decidedVia', '?')}; "
