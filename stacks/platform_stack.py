@@ -8,8 +8,9 @@ from constructs import Construct
 
 from bluegreen.alb_group import AlbGroup
 from bluegreen.approval_gate import ApprovalGate
-from bluegreen.audit_table import DeploymentAuditTable
-from bluegreen.config.model import PlatformConfig
+from bluegreen.audit_table import DeploymentAuditTable, TimelineTable
+from bluegreen.deploy_api import DeployApi
+from bluegreen.config.model import ApprovalSpec, PlatformConfig
 from bluegreen.deployment_notifier import DeploymentNotifier
 from bluegreen.feature_flags import flag_rollout_strategy
 from bluegreen.handles import LoadBalancerHandle, PlatformHandles
@@ -17,6 +18,12 @@ from bluegreen.lambda_support import RuntimeLayer
 from bluegreen.platform_foundation import PlatformFoundation
 from bluegreen.smoke_test_hook import SmokeTestHook
 from stacks.deployment_configs import SharedDeploymentConfigs
+
+
+def approval_rules(config: PlatformConfig) -> dict[str, dict[str, object]]:
+    """Per-domain approval rules that differ from the gate's defaults (kept small: the parameter is 4 KB)."""
+    default = ApprovalSpec().rules_metadata()
+    return {d.name: d.approval.rules_metadata() for d in config.domains if d.approval.rules_metadata() != default}
 
 
 class PlatformStack(Stack):
@@ -45,7 +52,7 @@ class PlatformStack(Stack):
         self.deployment_configs = SharedDeploymentConfigs(self, "DeploymentConfigs", platform_name=name,
                                                           shifts=[d.traffic for d in config.domains])
 
-        self.audit = DeploymentAuditTable(self, "Audit", table_name=f"{name}-deployments")
+        self.audit = DeploymentAuditTable(self, "Audit", table_name=f"{name}-deployments", platform_name=name)
         lambdas_sg = ec2.SecurityGroup(self, "LambdaSecurityGroup", vpc=foundation.vpc, allow_all_outbound=True,
                                        description=f"{name} platform Lambdas: no inbound, outbound to AWS APIs, "
                                                    "Slack and the internal test listeners")
@@ -54,8 +61,11 @@ class PlatformStack(Stack):
                       vpc=foundation.vpc, security_group=lambdas_sg)
         self.approval_gate = ApprovalGate(self, "ApprovalGate", api_logging=platform.api_gateway_logging, **shared)
         self.smoke_tests = SmokeTestHook(self, "SmokeTests", **shared)
+        self.deploy_api = DeployApi(self, "DeployApi", **shared)
+        timeline = TimelineTable(self, "TimelineState", table_name=f"{name}-timeline")
         self.notifier = DeploymentNotifier(self, "Timeline", bot_token=self.approval_gate.secrets.bot_token,
-                                           channel=platform.notification_channel, **shared)
+                                           channel=platform.notification_channel, timeline=timeline,
+                                           **{k: v for k, v in shared.items() if k != "audit"})
 
         self.platform_parameter = ssm.StringParameter(
             self, "PlatformParameter", parameter_name=f"/{name}/platform",
@@ -64,7 +74,9 @@ class PlatformStack(Stack):
                 "schemaVersion": 1, "platform": name, "region": self.region,
                 "domains": [d.name for d in config.domains], "auditTable": self.audit.table.table_name,
                 "slackIdentityMap": dict(platform.slack_identity_map),
-                "notificationChannel": platform.notification_channel}))
+                "notificationChannel": platform.notification_channel, "deployApiUrl": self.deploy_api.url,
+                "approvalRules": approval_rules(config),
+                "githubDeployers": [g.repository for g in platform.github_deployers]}))
         CfnOutput(self, "AuditTableName", value=self.audit.table.table_name,
                   description="DynamoDB table with every approval, smoke result and timeline")
 
