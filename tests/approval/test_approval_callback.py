@@ -410,8 +410,8 @@ def test_network_calls_before_the_ack(runtime, pending, codedeploy, slack, clock
     aws.dynamodb.meta.events.register("before-call.dynamodb.*", handler)
     aws.secretsmanager.meta.events.register("before-call.secretsmanager.*", handler)
     try:
-        call(runtime, fx.click_event(clock, user_id="U0BOB"))  # cold: the signing secret is read once
-        assert calls == ["GetSecretValue", "Query", "TransactWriteItems"]
+        call(runtime, fx.click_event(clock, user_id="U0BOB"))  # cold: secret and Query run side by side
+        assert sorted(calls[:2]) == ["GetSecretValue", "Query"] and calls[2:] == ["TransactWriteItems"]
         calls.clear()
         call(runtime, fx.click_event(clock, user_id="U0CAROL"))  # warm: refused, the refusal recorded
         assert calls == ["Query", "PutItem"]
@@ -419,6 +419,19 @@ def test_network_calls_before_the_ack(runtime, pending, codedeploy, slack, clock
         aws.dynamodb.meta.events.unregister("before-call.dynamodb.*", handler)
         aws.secretsmanager.meta.events.unregister("before-call.secretsmanager.*", handler)
     assert codedeploy.put_calls == [] and codedeploy.get_calls == 0 and slack.calls == []
+
+
+def test_cold_prefetch_is_dropped_when_the_signature_fails(runtime, pending, codedeploy, aws, clock):
+    calls: list[str] = []
+    handler = lambda params, model, **kw: calls.append(model.name)  # noqa: E731
+    aws.dynamodb.meta.events.register("before-call.dynamodb.*", handler)
+    try:
+        forged = fx.apigw_event(fx.form_body(fx.block_actions_payload()), timestamp=clock.epoch(), secret="forged")
+        assert call(runtime, forged)[0] == 401
+    finally:
+        aws.dynamodb.meta.events.unregister("before-call.dynamodb.*", handler)
+    assert calls in ([], ["Query"])  # at most the read; never a write
+    assert_unchanged(pending, codedeploy)
 
 
 def test_logs_never_contain_secrets_or_payload(runtime, pending, codedeploy, slack, clock, caplog):

@@ -209,9 +209,12 @@ def respond(event: Any, rt: Runtime, *, budget_seconds: float | None = None) -> 
         if not isinstance(event, Mapping):
             answer = error(400, "bad-event", "malformed request")
         else:
+            prefetch = _prefetch_state(event, rt)
             answer, verified, click = _authenticate(event, rt)
             if answer is None and click is not None:
-                answer = _decide_click(click, rt, deadline)
+                answer = _decide_click(click, rt, deadline, prefetch)
+            elif prefetch is not None:
+                prefetch.discard()
     except Exception:  # noqa: BLE001 - last line of defence: Slack must get a 2xx/4xx, never a 5xx
         _log.exception("callback failed unexpectedly", verified=verified)
         answer = (refuse("internal-error", "Something went wrong handling your click; check the approval message or "
@@ -260,14 +263,57 @@ def message_mismatch(click: Click, message: Mapping[str, Any] | None) -> str | N
     return None
 
 
-def _decide_click(click: Click, rt: Runtime, deadline: Deadline) -> Answer:
+class _Prefetch:
+    """Cold container only: the Query of the clicked deployment's records runs while the signing secret is
+    fetched, so a cold click also costs two sequential AWS round trips. Its result is used only if the
+    signature then verifies and names the same deployment; otherwise it is dropped."""
+
+    def __init__(self, deployment_id: str, rt: Runtime) -> None:
+        import threading
+
+        self.deployment_id = deployment_id
+        self._result: Any = None
+        self._thread = threading.Thread(target=self._run, args=(rt,), daemon=True)
+        self._thread.start()
+
+    def _run(self, rt: Runtime) -> None:
+        try:
+            self._result = approvals.load_state(table_name=rt.settings.table, deployment_id=self.deployment_id,
+                                                dynamodb=rt.dynamodb)
+        except Exception as exc:  # noqa: BLE001 - re-raised where the state is used
+            self._result = exc
+
+    def state(self) -> approvals.ApprovalState:
+        self._thread.join()
+        if isinstance(self._result, Exception):
+            raise self._result
+        return self._result
+
+    def discard(self) -> None:
+        """Nothing to do: the thread ends on its own and its result is never used."""
+
+
+def _prefetch_state(event: Mapping[str, Any], rt: Runtime) -> _Prefetch | None:
+    if rt.signing_secret_cached():
+        return None
+    raw = raw_body(event)
+    if isinstance(raw, Answer) or not header(event, "X-Slack-Signature"):
+        return None
+    parsed = parse_click(raw, header(event, "Content-Type"))
+    return _Prefetch(parsed.deployment_id, rt) if isinstance(parsed, Click) else None
+
+
+def _decide_click(click: Click, rt: Runtime, deadline: Deadline, prefetch: _Prefetch | None = None) -> Answer:
     settings = rt.settings
     now = rt.now()
     actor = approvals.Actor(via="slack", name=click.user_name, slack_user_id=click.user_id)
     action = ACTIONS[click.action_id]
     try:
-        state = approvals.load_state(table_name=settings.table, deployment_id=click.deployment_id,
-                                     dynamodb=rt.dynamodb)
+        if prefetch is not None and prefetch.deployment_id == click.deployment_id:
+            state = prefetch.state()
+        else:
+            state = approvals.load_state(table_name=settings.table, deployment_id=click.deployment_id,
+                                         dynamodb=rt.dynamodb)
     except Exception as exc:  # noqa: BLE001
         _log.exception("could not read the approval records", deployment_id=click.deployment_id)
         return refuse("store-unavailable", f"Could not read the approval state ({error_code(exc) or type(exc).__name__}); "
