@@ -349,13 +349,16 @@ def _is_approver(actor: approvals.Actor, request: Mapping[str, Any], rt: Runtime
     groups = [g for g in (request.get("approverGroupIds") or []) if isinstance(g, str)]
     if not groups:
         return False
+    # Reading the bot token is one more AWS round trip on a cold container: budget it like the Slack call.
+    token_cost = 0.0 if rt.bot_token_cached() else 1.0
     try:
         for group in groups:
-            remaining = deadline.remaining() - 1.2  # keep time for the conditional write
+            remaining = deadline.remaining() - 1.2 - token_cost  # keep time for the conditional write
             if remaining <= 0.1:
                 return None
             if user_id in rt.slack(timeout=min(rt.slack_timeout, remaining)).usergroup_members(group):
                 return True
+            token_cost = 0.0
     except SlackError as exc:
         _log.warning("usergroup membership check failed", reason=exc.reason)
         return None

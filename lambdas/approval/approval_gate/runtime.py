@@ -117,6 +117,9 @@ class Runtime:
     def signing_secret_cached(self) -> bool:
         return bool(self.settings.signing_secret_arn) and is_cached(self.settings.signing_secret_arn)
 
+    def bot_token_cached(self) -> bool:
+        return bool(self.settings.bot_token_secret_arn) and is_cached(self.settings.bot_token_secret_arn)
+
     def bot_token(self) -> str:
         if not self.settings.bot_token_secret_arn:
             raise ConfigurationError("SLACK_BOT_TOKEN_SECRET_ARN is not set")
