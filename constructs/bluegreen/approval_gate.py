@@ -99,12 +99,11 @@ class ApprovalGate(Construct):
     def _grant(self, stack: Stack, platform_name: str, audit: DeploymentAuditTable, scheduler_role: iam.Role) -> None:
         request, callback, worker, expiry = (self.request_function, self.callback_function, self.worker_function,
                                              self.expiry_function)
-        audit.grant_read(request, leading_keys=[APPROVAL_KEYS, SMOKE_KEYS],
-                         purpose="the registration and the smoke results of the deployment being approved")
+        audit.grant_read(request, leading_keys=[APPROVAL_KEYS, SMOKE_KEYS])
         for fn in (callback, worker, expiry):
-            audit.grant_read(fn, leading_keys=[APPROVAL_KEYS], purpose="the approval records of one deployment")
+            audit.grant_read(fn, leading_keys=[APPROVAL_KEYS])
         for fn in (request, callback, worker, expiry):
-            audit.grant_append(fn, leading_keys=[APPROVAL_KEYS], purpose="new approval records")
+            audit.grant_append(fn, leading_keys=[APPROVAL_KEYS])
         for fn in (request, callback, worker):
             self.secrets.bot_token.grant_read(fn)
         for fn in (request, worker):

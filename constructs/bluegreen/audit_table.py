@@ -51,16 +51,9 @@ class DeploymentAuditTable(Construct):
         stack = Stack.of(self)
         self.platform_name = platform_name or table_name.split("-", 1)[0]
         self.breakglass_role_arn = (f"arn:{stack.partition}:iam::{stack.account}:role/"
-                                    f"{breakglass_role_name(platform_name)}")
-        self.table = dynamodb.TableV2(
-            self, "Table", table_name=table_name,
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-            billing=dynamodb.Billing.on_demand(), encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True),
-            deletion_protection=True, removal_policy=RemovalPolicy.RETAIN,
-            dynamo_stream=dynamodb.StreamViewType.NEW_IMAGE,
+                                    f"{breakglass_role_name(self.platform_name)}")
+        self.table = _pk_sk_table(
+            self, table_name, deletion_protection=True, dynamo_stream=dynamodb.StreamViewType.NEW_IMAGE,
             resource_policy=self._resource_policy(),
             global_secondary_indexes=[dynamodb.GlobalSecondaryIndexPropsV2(
                 index_name=BY_DOMAIN_INDEX,
@@ -80,14 +73,14 @@ class DeploymentAuditTable(Construct):
                             "StringNotEquals": {f"aws:PrincipalTag/{WRITER_TAG}": self.platform_name}}),
         ])
 
-    def grant_append(self, grantee: iam.IGrantable, *, leading_keys: Sequence[str], purpose: str) -> None:
+    def grant_append(self, grantee: iam.IGrantable, *, leading_keys: Sequence[str]) -> None:
         """Conditional PutItem (and ConditionCheckItem, for transactions of puts) within `leading_keys`."""
         self._grant(grantee, APPEND_ACTIONS, leading_keys)
         role = grantee.grant_principal
         if isinstance(role, iam.Role):
             Tags.of(role).add(WRITER_TAG, self.platform_name)
 
-    def grant_read(self, grantee: iam.IGrantable, *, leading_keys: Sequence[str], purpose: str) -> None:
+    def grant_read(self, grantee: iam.IGrantable, *, leading_keys: Sequence[str]) -> None:
         """GetItem / Query within `leading_keys` (no index, no Scan)."""
         self._grant(grantee, READ_ACTIONS, leading_keys)
 
@@ -106,17 +99,22 @@ class TimelineTable(Construct):
 
     def __init__(self, scope: Construct, id: str, *, table_name: str) -> None:
         super().__init__(scope, id)
-        self.table = dynamodb.TableV2(
-            self, "Table", table_name=table_name,
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-            billing=dynamodb.Billing.on_demand(), encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True),
-            removal_policy=RemovalPolicy.RETAIN)
+        self.table = _pk_sk_table(self, table_name)
 
     def grant_items(self, grantee: iam.IGrantable) -> None:
         grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
             actions=["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
             resources=[self.table.table_arn]))
 
+
+
+def _pk_sk_table(scope: Construct, table_name: str, **extra: object) -> dynamodb.TableV2:
+    """On-demand `pk`/`sk` table: encrypted, point-in-time recovery, retained."""
+    return dynamodb.TableV2(
+        scope, "Table", table_name=table_name,
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+        billing=dynamodb.Billing.on_demand(), encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True),
+        removal_policy=RemovalPolicy.RETAIN, **extra)

@@ -54,8 +54,8 @@ class DeployApi(Construct):
             environment={"PLATFORM_NAME": platform_name, "SSM_PREFIX": f"/{platform_name}",
                          "AUDIT_TABLE": audit.table.table_name},
             timeout=Duration.seconds(25)).function
-        audit.grant_read(self.function, leading_keys=[APPROVAL_KEYS], purpose="approval records for decisions")
-        audit.grant_append(self.function, leading_keys=[APPROVAL_KEYS], purpose="registrations and decisions")
+        audit.grant_read(self.function, leading_keys=[APPROVAL_KEYS])
+        audit.grant_append(self.function, leading_keys=[APPROVAL_KEYS])
         grant_deployment_groups(
             self.function, platform_name=platform_name,
             actions=["codedeploy:CreateDeployment", "codedeploy:ListDeployments", "codedeploy:BatchGetDeployments",

@@ -33,7 +33,7 @@ class SmokeTestHook(Construct):
             environment={"PLATFORM_NAME": platform_name, "SSM_PREFIX": f"/{platform_name}",
                          "AUDIT_TABLE": audit.table.table_name}).function
         # Its own key space only: it can neither read nor write approval records (DEPLOYMENT#...).
-        audit.grant_append(self.function, leading_keys=[SMOKE_KEYS], purpose="the smoke results of a deployment")
+        audit.grant_append(self.function, leading_keys=[SMOKE_KEYS])
         grant_deployment_groups(self.function, platform_name=platform_name,
                                 actions=["codedeploy:PutLifecycleEventHookExecutionStatus", "codedeploy:GetDeployment"],
                                 purpose="Reads the deployment and answers its AfterAllowTestTraffic hook.")

@@ -272,3 +272,24 @@ def test_property_platform_names_with_a_dash_are_refused(name):
 
     with pytest.raises(ConfigError, match="contains '-'"):
         parse_config({"platform": {"name": name}}, source="t.yaml")
+
+
+def test_audit_grants_in_a_bare_stack_are_exact_and_tag_the_writer():
+    import aws_cdk as cdk
+    from aws_cdk import aws_iam as iam
+    from aws_cdk.assertions import Template
+
+    from bluegreen.audit_table import DeploymentAuditTable
+
+    stack = cdk.Stack()
+    audit = DeploymentAuditTable(stack, "Audit", table_name="p-deployments")
+    role = iam.Role(stack, "Writer", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    audit.grant_append(role, leading_keys=["SMOKE#*"])
+    template = Template.from_stack(stack).to_json()
+    (policy,) = resources_of_type(template, "AWS::IAM::Policy").values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == ["dynamodb:PutItem", "dynamodb:ConditionCheckItem"]
+    assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["SMOKE#*"]}}
+    (role_resource,) = resources_of_type(template, "AWS::IAM::Role").values()
+    assert {"Key": "bluegreen-audit-writer", "Value": "p"} in role_resource["Properties"]["Tags"]
+    assert ":role/p-audit-breakglass" in json.dumps(template)
