@@ -80,13 +80,13 @@ def main() -> None:
         for index in range(args.clicks * 3):
             members = None if index >= args.clicks * 2 else ["U0CAROL"]
             fx.seed_request(dynamodb, clock, f"d-BENCH{index:05d}", approverMembers=members)
+        for index in range(50):
+            fx.seed_request(dynamodb, clock, f"d-BASE{index:06d}", approverMembers=["U0CAROL"])
         print(f"seeded {args.clicks * 3} requests in {time.perf_counter() - seed_started:.1f} s")
 
         def delay(**_: object) -> None:
             time.sleep(args.latency)
 
-        for client in (dynamodb, secretsmanager):
-            client.meta.events.register("before-send", delay)
         runtime = Runtime(Settings(platform="bluegreen", ssm_prefix="/bluegreen", table=fx.TABLE, region="eu-west-1",
                                    slack_base_url=slack.base_url, signing_secret_arn=signing,
                                    bot_token_secret_arn=token),
@@ -105,9 +105,14 @@ def main() -> None:
                 samples = list(pool.map(lambda e: timed(e, cold), events))
             print(f"  {label:18s} {percentiles(samples)}")
 
+        secrets.get_secret(signing, client=secretsmanager)  # warm container
+        baseline = [fx.click_event(clock, user_id="U0BOB", deployment_id=f"d-BASE{i:06d}") for i in range(50)]
+        print("baseline without injected latency (the fakes' own cost: moto, local Slack, Python):")
+        run("approve (warm)", baseline)
+        for client in (dynamodb, secretsmanager):
+            client.meta.events.register("before-send", delay)
         print(f"ack time of callback.handle with {args.latency:.1f} s injected on every AWS and Slack call "
               f"({args.clicks} clicks each):")
-        secrets.get_secret(signing, client=secretsmanager)  # warm container
         approve = [fx.click_event(clock, user_id="U0BOB", deployment_id=f"d-BENCH{i:05d}") for i in range(args.clicks)]
         run("approve (warm)", approve)
         refused = [fx.click_event(clock, user_id="U0STRANGER", deployment_id=f"d-BENCH{i:05d}")
