@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import timedelta
 
 import pytest
 
 import approval_fakes as fx
 import oidc_fakes as oidc
-from bgruntime import approvals
 from bgruntime.github_oidc import JwksCache
 
 registrar = fx.load_registrar()
