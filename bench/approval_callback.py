@@ -72,26 +72,37 @@ def main() -> None:
     with mock_aws():
         session = boto3.session.Session(region_name="eu-west-1")
         dynamodb, secretsmanager = session.client("dynamodb"), session.client("secretsmanager")
-        fx.create_table(dynamodb)
         signing = secretsmanager.create_secret(Name="s", SecretString=fx.SIGNING_SECRET)["ARN"]
         token = secretsmanager.create_secret(Name="t", SecretString=fx.BOT_TOKEN)["ARN"]
         clock = fx.Clock()
-        seed_started = time.perf_counter()
-        for index in range(args.clicks * 3):
-            members = None if index >= args.clicks * 2 else ["U0CAROL"]
-            fx.seed_request(dynamodb, clock, f"d-BENCH{index:05d}", approverMembers=members)
-        for index in range(50):
-            fx.seed_request(dynamodb, clock, f"d-BASE{index:06d}", approverMembers=["U0CAROL"])
-        print(f"seeded {args.clicks * 3} requests in {time.perf_counter() - seed_started:.1f} s")
+        latency = {"seconds": 0.0}
 
         def delay(**_: object) -> None:
-            time.sleep(args.latency)
+            if latency["seconds"]:
+                time.sleep(latency["seconds"])
 
+        for client in (dynamodb, secretsmanager):
+            client.meta.events.register("before-send", delay)
         runtime = Runtime(Settings(platform="bluegreen", ssm_prefix="/bluegreen", table=fx.TABLE, region="eu-west-1",
                                    slack_base_url=slack.base_url, signing_secret_arn=signing,
                                    bot_token_secret_arn=token),
                           clients={"dynamodb": dynamodb, "secretsmanager": secretsmanager},
                           client_config=CALLBACK_CLIENT_CONFIG, clock=clock, slack_timeout=1.0)
+
+        def fresh_requests(count: int, members: list[str] | None) -> list[str]:
+            """A new, small table per scenario: moto's TransactWriteItems deep-copies every table, so a big one
+            would measure moto rather than the callback."""
+            saved, latency["seconds"] = latency["seconds"], 0.0
+            try:
+                dynamodb.delete_table(TableName=fx.TABLE)
+            except dynamodb.exceptions.ResourceNotFoundException:
+                pass
+            fx.create_table(dynamodb)
+            ids = [f"d-BENCH{index:05d}" for index in range(count)]
+            for deployment_id in ids:
+                fx.seed_request(dynamodb, clock, deployment_id, approverMembers=members)
+            latency["seconds"] = saved
+            return ids
 
         def timed(event: dict, cold: bool = False) -> float:
             if cold:
@@ -105,25 +116,19 @@ def main() -> None:
                 samples = list(pool.map(lambda e: timed(e, cold), events))
             print(f"  {label:18s} {percentiles(samples)}")
 
-        secrets.get_secret(signing, client=secretsmanager)  # warm container
-        baseline = [fx.click_event(clock, user_id="U0BOB", deployment_id=f"d-BASE{i:06d}") for i in range(50)]
+        def clicks(user: str, ids: list[str]) -> list[dict]:
+            return [fx.click_event(clock, user_id=user, deployment_id=i) for i in ids]
+
+        secrets.get_secret(signing, client=secretsmanager)  # a warm container
         print("baseline without injected latency (the fakes' own cost: moto, local Slack, Python):")
-        run("approve (warm)", baseline)
-        for client in (dynamodb, secretsmanager):
-            client.meta.events.register("before-send", delay)
+        run("approve (warm)", clicks("U0BOB", fresh_requests(args.clicks, ["U0CAROL"])))
+        latency["seconds"] = args.latency
         print(f"ack time of callback.handle with {args.latency:.1f} s injected on every AWS and Slack call "
               f"({args.clicks} clicks each):")
-        approve = [fx.click_event(clock, user_id="U0BOB", deployment_id=f"d-BENCH{i:05d}") for i in range(args.clicks)]
-        run("approve (warm)", approve)
-        refused = [fx.click_event(clock, user_id="U0STRANGER", deployment_id=f"d-BENCH{i:05d}")
-                   for i in range(args.clicks, args.clicks + args.clicks)]
-        run("refused (warm)", refused)
-        group = [fx.click_event(clock, user_id="U0CAROL", deployment_id=f"d-BENCH{i:05d}")
-                 for i in range(args.clicks * 2, args.clicks * 3)]
-        run("live group check", group)
-        cold = [fx.click_event(clock, user_id="U0STRANGER", deployment_id=f"d-BENCH{i:05d}")
-                for i in range(0, min(args.clicks, 20))]
-        run("click (cold)", cold, cold=True)
+        run("approve (warm)", clicks("U0BOB", fresh_requests(args.clicks, ["U0CAROL"])))
+        run("refused (warm)", clicks("U0STRANGER", fresh_requests(args.clicks, ["U0CAROL"])))
+        run("live group check", clicks("U0CAROL", fresh_requests(args.clicks, None)))
+        run("click (cold)", clicks("U0BOB", fresh_requests(min(args.clicks, 20), ["U0CAROL"])), cold=True)
         forged = [fx.apigw_event(fx.form_body(fx.block_actions_payload()), timestamp=clock.epoch(), secret="forged")
                   for _ in range(args.clicks)]
         run("forged", forged)
