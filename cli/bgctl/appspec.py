@@ -15,7 +15,7 @@ from .metadata import HOOK_EVENTS
 def build(*, task_definition_arn: str, container_name: str, container_port: int,
           hooks: Mapping[str, str | None]) -> dict[str, Any]:
     spec: dict[str, Any] = {
-        "version": 0.0,
+        "version": "0.0",  # as AWS documents it (a string)
         "Resources": [{
             "TargetService": {
                 "Type": "AWS::ECS::Service",

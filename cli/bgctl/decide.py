@@ -1,62 +1,62 @@
-"""`bgctl approve|reject DEPLOYMENT_ID --reason TEXT`: the break-glass decision.
+"""`bgctl approve|reject DEPLOYMENT_ID --reason TEXT [--resend]`: the break-glass decision.
 
-Goes through `bgruntime.approvals.decide`, the single decision code path shared with the Slack callback
-and the expiry Lambda: the first decision wins (conditional write on `status = PENDING`), nothing is
-decided after expiry, and only the winner reports to CodeDeploy. The decider is the caller's IAM ARN.
+A break-glass path, not a bypass: the decision goes through the platform's deploy API
+(`POST /deployments/{id}/decisions`, SigV4-signed with your credentials, docs/deploy-api.md), which
+applies exactly the rules of a Slack click: you must be an approver of the domain (your IAM identity
+mapped to a Slack user in `platform.slack.identity_map`), you cannot approve a deployment you requested,
+and a deployment that needs two approvers needs two distinct people. Every attempt, refused or not, is
+an audit record. `--resend` re-sends a recorded decision that CodeDeploy never received.
+
+Exit codes (docs/cli.md): 0 decided (or your approval recorded and another one still needed); 2 usage /
+unknown deployment; 3 refused (not an approver, own deployment, already decided, expired); 7 deploy API
+refused or unreachable; 8 lost contact (the decision may have been recorded: `bgctl approvals --history`);
+9 partial: the decision is recorded but CodeDeploy was not told: rerun with --resend.
 """
 from __future__ import annotations
 
-import logging
-from typing import Any, TextIO
+from typing import Any
+
+from bgruntime import deploy_api_client as api
 
 from . import inputs
-from .errors import DeploymentFailed, PartialDecision, UsageError, one_line
-from .identity import caller_arn
-from .metadata import load_platform
+from .errors import AwsError, DeploymentFailed, PartialDecision, UsageError
 
 DECISIONS = {"approve": "APPROVED", "reject": "REJECTED"}
 
 
-class _OneLineWarnings(logging.Handler):
-    """bgruntime logs warnings with tracebacks for Lambda logs; the CLI shows one line instead."""
+def api_client(ctx: Any) -> Any:
+    """The deploy API as bgctl talks to it (never silent, bounded retries); tests inject `deploy_api`."""
+    overrides = ctx.runtime.client_overrides or {}
+    if overrides.get("deploy_api") is not None:
+        return overrides["deploy_api"]
+    from .deploy_api import DeployApi
+    from .metadata import load_platform, platform_parameter, require_deploy_api
 
-    def __init__(self, stream: TextIO) -> None:
-        super().__init__(level=logging.WARNING)
-        self._stream = stream
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self._stream.write(f"bgctl: warning: {one_line(record.getMessage())}\n")
-
-
-def _quiet_runtime_logs(stream: TextIO) -> None:
-    logger = logging.getLogger("bgruntime")
-    logger.handlers = [_OneLineWarnings(stream)]
-    logger.propagate = False
+    clients = ctx.clients()
+    platform = load_platform(clients.client("ssm"), ctx.platform, clients.region)
+    url = require_deploy_api(platform, platform_parameter(ctx.platform))
+    return DeployApi(url, region=clients.region, credentials=clients.credentials(),
+                     timeouts=clients.retrier.timeouts, retrier=clients.retrier)
 
 
 def run(ctx: Any, args: Any) -> int:
     decision = DECISIONS[args.command]
     deployment_id = inputs.deployment_id(args.deployment_id)
     reason = inputs.reason(args.reason)
-    clients = ctx.clients()
-    platform = load_platform(clients.client("ssm"), ctx.platform, clients.region)
-    arn = caller_arn(clients.client("sts"))
-    _quiet_runtime_logs(ctx.stderr)
-    from bgruntime import approvals
-
-    outcome = approvals.decide(
-        table_name=platform.audit_table, deployment_id=deployment_id, decision=decision,
-        decided_by={"iamArn": arn}, decided_via="cli", reason=reason, now=ctx.clock(),
-        dynamodb=clients.client("dynamodb"), codedeploy=clients.client("codedeploy"),
-        events=clients.client("events"))
-    if outcome.code == approvals.CODE_DECIDED:
-        ctx.out(outcome.message)
+    try:
+        answer = api_client(ctx).decide(deployment_id, decision=decision, reason=reason,
+                                        resend=bool(getattr(args, "resend", False)))
+    except (api.BadRequest, api.NotFound) as error:
+        raise UsageError(f"{error.message} (is {deployment_id} waiting at the approval gate? see `bgctl approvals`)")
+    except (api.Forbidden, api.Conflict) as error:
+        raise DeploymentFailed(f"{error.message} [{error.code}]")
+    except api.DeployApiError as error:
+        raise AwsError(f"deploy API: {error.message} [{error.code}]")
+    ctx.record.data = dict(answer.body)
+    ctx.out(answer.message)
+    if answer.partial:
+        raise PartialDecision(f"the decision is recorded but CodeDeploy was not told ({answer.codedeploy_result}); "
+                              f"rerun `bgctl {args.command} {deployment_id} --reason ... --resend`")
+    if answer.status in ("APPROVED", "REJECTED"):
         ctx.out(f"follow the deployment with: bgctl watch {deployment_id}")
-        return 0
-    if outcome.code == approvals.CODE_NOT_FOUND:
-        raise UsageError(f"{outcome.message} (is {deployment_id} waiting at the approval gate? "
-                         "see `bgctl approvals`)")
-    if outcome.code == approvals.CODE_CODEDEPLOY_ERROR:
-        raise PartialDecision(outcome.message)  # exit 9: recorded, CodeDeploy not told
-    # already_decided | expired: nothing was recorded
-    raise DeploymentFailed(outcome.message)
+    return 0

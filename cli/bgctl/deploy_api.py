@@ -134,14 +134,10 @@ class DeployApi:
         self._transport = transport
 
     def signed_headers(self, method: str, url: str, body: bytes) -> dict[str, str]:
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
+        from bgruntime.deploy_api_client import signed_headers
 
-        parts = urllib.parse.urlsplit(url)
-        request = AWSRequest(method=method, url=url, data=body,
-                             headers={"Content-Type": "application/json", "Host": _host_header(parts)})
-        SigV4Auth(self._credentials, "execute-api", self._region).add_auth(request)
-        return dict(request.headers.items())
+        return signed_headers(method, url, body, credentials=self._credentials, region=self._region,
+                              headers={"Host": _host_header(urllib.parse.urlsplit(url))})
 
     def _post(self, path: str, payload: Mapping[str, Any]) -> Answer:
         body = json.dumps(payload, separators=(",", ":")).encode()
@@ -182,6 +178,23 @@ class DeployApi:
                                 requester=document.get("requester") or {},
                                 console_url=document.get("consoleUrl") or None)
         raise answer_error(answer, domain=domain, kind=kind)
+
+
+    def decide(self, deployment_id: str, *, decision: str, reason: str, resend: bool = False) -> Any:
+        """POST /deployments/{id}/decisions: a `bgruntime.deploy_api_client.DecisionAnswer`, or its typed
+        errors (the same ones the Lambda-side client raises)."""
+        from bgruntime import deploy_api_client as api
+
+        path = api.decisions_path(deployment_id)
+        try:
+            answer = self._post(path, {"decision": decision, "reason": reason, "resend": resend})
+        except LostContact as lost:
+            raise LostContact(f"{lost.message}: the decision may or may not be recorded; check with: "
+                              f"bgctl approvals --history {deployment_id}") from None
+        document = answer.document if isinstance(answer.document, dict) else {}
+        if answer.status == 200:
+            return api.decision_answer(document)
+        raise api.error_for(answer.status, document, readable_message(answer.raw, answer.status))
 
 
 def _error_code(answer: Answer) -> str | None:

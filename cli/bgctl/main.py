@@ -138,15 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("domain", nargs="?", metavar="DOMAIN", help="one domain (default: all)")
     status.add_argument("--limit", type=_positive, default=5, metavar="N", help="deployments per domain (default 5)")
 
-    approvals = add("approvals", "approval audit trail, newest first", [])
+    approvals = add("approvals", "approval audit trail, newest first (--history: one deployment's records)", [])
     approvals.add_argument("domain", nargs="?", metavar="DOMAIN", help="one domain (default: all)")
+    approvals.add_argument("--history", metavar="DEPLOYMENT_ID",
+                           help="every audit record of one deployment, oldest first: who started it, who clicked "
+                                "(accepted or refused, with the reason), the decision, CodeDeploy's answers")
     approvals.add_argument("--limit", type=_positive, default=20, metavar="N", help="entries (default 20)")
 
     for name, verb in (("approve", "approve"), ("reject", "reject")):
-        decide = add(name, f"break-glass: {verb} a deployment waiting at the approval gate (recorded with your "
-                           "IAM identity)", [])
+        decide = add(name, f"break-glass: {verb} a deployment waiting at the approval gate (same rules as Slack)",
+                     [])
         decide.add_argument("deployment_id", metavar="DEPLOYMENT_ID")
         decide.add_argument("--reason", required=True, metavar="TEXT", help="why (kept in the audit table)")
+        decide.add_argument("--resend", action="store_true",
+                            help="re-send the recorded decision to CodeDeploy (after exit 9: recorded, not delivered)")
 
     rollback = add("rollback", "stop the in-flight deployment with rollback, or redeploy the last known-good "
                                "revision all at once (--dry-run shows the plan)", [waiting])

@@ -39,8 +39,9 @@ def _iso(value: Any) -> str | None:
 
 
 def audit_items_for(dynamodb: Any, table: str, deployment_ids: list[str], sleep: Any,
-                    sort_keys: tuple[str, ...] = ("APPROVAL", "REGISTERED")) -> dict[tuple[str, str], dict]:
-    """APPROVAL and REGISTERED items by (deployment id, sk) (BatchGetItem; unprocessed keys asked again)."""
+                    sort_keys: tuple[str, ...] = ("APPROVAL", "REGISTERED", "DECISION")) -> dict[tuple[str, str], dict]:
+    """APPROVAL, REGISTERED and DECISION records by (deployment id, sk) (BatchGetItem; unprocessed keys asked
+    again). Records are append-only: the request stays PENDING and the outcome is its DECISION record."""
     found: dict[tuple[str, str], dict] = {}
     keys = [{"pk": {"S": f"DEPLOYMENT#{d}"}, "sk": {"S": sk}} for d in deployment_ids for sk in sort_keys]
     for start in range(0, len(keys), 100):
@@ -129,10 +130,12 @@ def collect(ctx: Any, clients: Any, platform: PlatformInfo, domains: list[str],
                 row["requester"] = (f"github:{verified['githubActor']}" if verified.get("githubActor")
                                     else str(verified["principalArn"]))
         item = audit.get((str(row["deploymentId"]), "APPROVAL"))
+        decision = audit.get((str(row["deploymentId"]), "DECISION")) or item
         if item:
-            row["approval"] = {"status": item.get("status"), "decidedBy": decided_by_label(item.get("decidedBy")),
-                               "decidedVia": item.get("decidedVia"), "decidedAt": item.get("decidedAt"),
-                               "reason": item.get("reason")}
+            row["approval"] = {"status": decision.get("status"),
+                               "decidedBy": decided_by_label(decision.get("decidedBy")),
+                               "decidedVia": decision.get("decidedVia"), "decidedAt": decision.get("decidedAt"),
+                               "reason": decision.get("reason")}
     return rows, shown, unreadable
 
 

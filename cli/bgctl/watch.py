@@ -61,18 +61,32 @@ class DeploymentProbe:
         return target.get("ecsTarget")
 
     def _audit(self) -> list[dict[str, Any]]:
+        """The approval as its append-only records derive it (sk APPROVAL), the registration, and the smoke
+        result (its own key space, `SMOKE#<id>`), in the shapes `progress.snapshot_from` reads."""
         if not self._audit_table:
             return []
+        from bgruntime.approvals import ApprovalState
+
         try:
-            answer = self._clients.client("dynamodb").query(
-                TableName=self._audit_table, KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": f"DEPLOYMENT#{self._deployment_id}"}})
+            records = self._query(f"DEPLOYMENT#{self._deployment_id}")
+            smoke = self._query(f"SMOKE#{self._deployment_id}")
         except Exception as exc:
             if error_code(exc) in _DENIED:
                 self._note_once(f"audit table {self._audit_table} not readable ({error_code(exc)})")
                 self._audit_table = None
                 return []
             raise
+        state = ApprovalState.from_records(self._deployment_id, records)
+        items = [{**state.view(), "sk": "APPROVAL"}] if state.request else []
+        if state.registration:
+            items.append(dict(state.registration))
+        items.extend({**record, "sk": "SMOKE"} for record in smoke[:1])
+        return items
+
+    def _query(self, partition: str) -> list[dict[str, Any]]:
+        answer = self._clients.client("dynamodb").query(
+            TableName=self._audit_table, KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": partition}})
         return [deserialize_item(item) for item in answer.get("Items", [])]
 
     def _alarms(self, deployment: dict[str, Any]) -> list[tuple[str, str]]:

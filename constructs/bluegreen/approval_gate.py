@@ -1,8 +1,10 @@
-"""Human approval at BeforeAllowTraffic: Slack message, API Gateway callback, expiry, audit trail.
+"""Human approval at BeforeAllowTraffic: Slack message, API Gateway callback, decision worker, expiry.
 
-CodeDeploy stays the single control plane: the request hook records PENDING and posts to Slack;
-the callback (API Gateway -> Lambda) verifies Slack's signature and answers the lifecycle hook;
-an EventBridge Scheduler one-shot schedule expires unanswered requests before CodeDeploy's 1-hour limit.
+CodeDeploy stays the single control plane: the request hook claims the request and posts to Slack;
+the callback (API Gateway -> Lambda) verifies Slack's signature, decides with at most two DynamoDB
+calls and answers Slack; the worker (fed by the audit table's stream, retried, with a DLQ) answers the
+lifecycle hook and updates Slack; an EventBridge Scheduler one-shot schedule expires unanswered
+requests before CodeDeploy's 1-hour limit. Every role gets its own least-privilege policy.
 """
 from __future__ import annotations
 
@@ -12,11 +14,13 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from bluegreen.audit_table import DeploymentAuditTable
+from bluegreen.audit_table import APPROVAL_KEYS, SMOKE_KEYS, DeploymentAuditTable
 from bluegreen.config.model import ApiGatewayLogging
 from bluegreen.compliance import Ack, acknowledge, acknowledge_inline_policy, acknowledge_wildcards, logical_ref
 from bluegreen.lambda_support import PlatformFunction
@@ -34,8 +38,8 @@ def hook_function_name(platform_name: str, purpose: str) -> str:
 
 
 class ApprovalGate(Construct):
-    """Attributes: `request_function` (the BeforeAllowTraffic hook), `callback_function`, `expiry_function`,
-    `api`, `callback_url`, `secrets`, `schedule_group`."""
+    """Attributes: `request_function` (the BeforeAllowTraffic hook), `callback_function`, `worker_function`,
+    `expiry_function`, `worker_dlq`, `api`, `callback_url`, `secrets`, `schedule_group`."""
 
     def __init__(self, scope: Construct, id: str, *, platform_name: str, audit: DeploymentAuditTable,
                  layer: lambda_.ILayerVersion, logs_key: kms.IKey, vpc: ec2.IVpc,
@@ -46,8 +50,8 @@ class ApprovalGate(Construct):
         self.secrets = SlackSecrets(self, "SlackSecrets", platform_name=platform_name)
         self.schedule_group = scheduler.CfnScheduleGroup(self, "ExpirySchedules", name=f"{platform_name}-approvals")
         common_env = {"PLATFORM_NAME": platform_name, "SSM_PREFIX": f"/{platform_name}",
-                      "AUDIT_TABLE": audit.table.table_name,
-                      "SLACK_BOT_TOKEN_SECRET_ARN": self.secrets.bot_token.secret_arn}
+                      "AUDIT_TABLE": audit.table.table_name}
+        slack_env = {"SLACK_BOT_TOKEN_SECRET_ARN": self.secrets.bot_token.secret_arn}
 
         def function(construct_id: str, name: str, handler: str, description: str, env: dict[str, str],
                      timeout: Duration, unscoped: str = "") -> lambda_.Function:
@@ -60,6 +64,10 @@ class ApprovalGate(Construct):
             "Expiry", f"{platform_name}-approval-expiry", "expiry.handler",
             "Expires unanswered approval requests: records EXPIRED, reports Failed to CodeDeploy", {},
             Duration.seconds(30))
+        self.worker_function = function(
+            "Worker", f"{platform_name}-approval-worker", "worker.handler",
+            "After the Slack ack: tells CodeDeploy the recorded decision, updates Slack, answers clickers",
+            slack_env, Duration.seconds(60))
         scheduler_role = iam.Role(self, "SchedulerRole", assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
                                   description=f"{platform_name}: lets one-shot expiry schedules invoke the expiry Lambda")
         self.expiry_function.grant_invoke(scheduler_role)
@@ -71,45 +79,54 @@ class ApprovalGate(Construct):
         self.request_function = function(
             "Request", hook_function_name(platform_name, "approval-request"), "request.handler",
             "BeforeAllowTraffic hook: records PENDING, posts the Slack approval request, schedules expiry",
-            {"SCHEDULE_GROUP": self.schedule_group.name, "EXPIRY_FUNCTION_ARN": self.expiry_function.function_arn,
-             "SCHEDULER_ROLE_ARN": scheduler_role.role_arn}, Duration.seconds(60),
-            "ecs:DescribeTaskDefinition has no resource-level permissions; it only reads the image being approved.")
+            {**slack_env, "SCHEDULE_GROUP": self.schedule_group.name,
+             "EXPIRY_FUNCTION_ARN": self.expiry_function.function_arn, "SCHEDULER_ROLE_ARN": scheduler_role.role_arn},
+            Duration.seconds(60),
+            "ecs:DescribeTaskDefinition and cloudtrail:LookupEvents have no resource-level permissions; they only "
+            "read the image being approved and who updated a domain stack (the cdk deploy requester).")
         self.callback_function = function(
             "Callback", f"{platform_name}-approval-callback", "callback.handler",
-            "Slack interactivity endpoint: verifies the signature, records the decision once, answers CodeDeploy",
-            {"SLACK_SIGNING_SECRET_ARN": self.secrets.signing_secret.secret_arn}, Duration.seconds(10))
+            "Slack interactivity endpoint: verifies the signature, records the click once, answers within 2.5 s",
+            {**slack_env, "SLACK_SIGNING_SECRET_ARN": self.secrets.signing_secret.secret_arn}, Duration.seconds(10))
 
         self._grant(stack, platform_name, audit, scheduler_role)
+        self.worker_dlq = self._worker_source(platform_name, audit)
         self.api = self._api(platform_name, logs_key, throttle_rate_per_second, throttle_burst, api_logging)
         self.callback_url = self.api.url_for_path("/" + "/".join(CALLBACK_PATH))
         CfnOutput(self, "ApprovalCallbackUrl", value=self.callback_url,
                   description="Slack app > Interactivity & Shortcuts > Request URL")
 
     def _grant(self, stack: Stack, platform_name: str, audit: DeploymentAuditTable, scheduler_role: iam.Role) -> None:
-        for fn in (self.request_function, self.callback_function, self.expiry_function):
-            audit.grant_items(fn)
+        request, callback, worker, expiry = (self.request_function, self.callback_function, self.worker_function,
+                                             self.expiry_function)
+        audit.grant_read(request, leading_keys=[APPROVAL_KEYS, SMOKE_KEYS])
+        for fn in (callback, worker, expiry):
+            audit.grant_read(fn, leading_keys=[APPROVAL_KEYS])
+        for fn in (request, callback, worker, expiry):
+            audit.grant_append(fn, leading_keys=[APPROVAL_KEYS])
+        for fn in (request, callback, worker):
             self.secrets.bot_token.grant_read(fn)
+        for fn in (request, worker):
             grant_put_platform_events(fn)
         grant_deployment_groups(
-            self.request_function, platform_name=platform_name,
-            actions=["codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup", "codedeploy:ListDeployments",
-                     "codedeploy:BatchGetDeployments", "codedeploy:PutLifecycleEventHookExecutionStatus"],
-            purpose="Reads the deployment being approved and the platform's other in-flight deployments, and "
-                    "answers the hook at once when no approval is required.")
-        for fn in (self.callback_function, self.expiry_function):
+            request, platform_name=platform_name,
+            actions=["codedeploy:GetDeployment", "codedeploy:ListDeployments", "codedeploy:BatchGetDeployments",
+                     "codedeploy:PutLifecycleEventHookExecutionStatus"],
+            purpose="Reads the deployment being approved, the group's history (rollback rule) and the platform's "
+                    "other in-flight deployments, and answers the hook at once when no approval is required.")
+        for fn in (worker, expiry):
             grant_deployment_groups(
-                fn, platform_name=platform_name,
-                actions=["codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"],
+                fn, platform_name=platform_name, actions=["codedeploy:PutLifecycleEventHookExecutionStatus"],
                 purpose="Answers the BeforeAllowTraffic hook with the recorded decision.")
-        self.secrets.signing_secret.grant_read(self.callback_function)
-        request = self.request_function
+        self.secrets.signing_secret.grant_read(callback)
         grant_read_platform_parameters(request, platform_name=platform_name,
-                                       purpose="Reads the published domain metadata and the identity map.")
+                                       purpose="Reads the published domain metadata, identity map and approval rules.")
         applications = f"application:{platform_name}-*"
         request.add_to_role_policy(iam.PolicyStatement(
-            actions=["codedeploy:ListDeployments", "codedeploy:GetApplicationRevision"],
+            actions=["codedeploy:ListDeployments"],
             resources=[f"arn:{stack.partition}:codedeploy:{stack.region}:{stack.account}:{applications}"]))
-        request.add_to_role_policy(iam.PolicyStatement(actions=["ecs:DescribeTaskDefinition"], resources=["*"]))
+        request.add_to_role_policy(iam.PolicyStatement(
+            actions=["ecs:DescribeTaskDefinition", "cloudtrail:LookupEvents"], resources=["*"]))
         schedules = f"schedule/{platform_name}-approvals/*"
         request.add_to_role_policy(iam.PolicyStatement(
             actions=["scheduler:CreateSchedule"],
@@ -123,6 +140,28 @@ class ApprovalGate(Construct):
              "Lists in-flight deployments of this platform's applications (named by convention) for the message."),
             ("scheduler", schedules,
              "Creates one-shot expiry schedules, one per approval request, only in the platform's schedule group."))
+
+    def _worker_source(self, platform_name: str, audit: DeploymentAuditTable) -> sqs.Queue:
+        """The audit table's stream -> worker: only new DECISION, VOTE# and EVENT# records; failed records are
+        retried (ReportBatchItemFailures, bisecting) for up to an hour (CodeDeploy's hook deadline), then kept
+        in an encrypted dead-letter queue."""
+        dlq = sqs.Queue(self, "WorkerDeadLetters", queue_name=f"{platform_name}-approval-worker-dlq",
+                        encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+                        retention_period=Duration.days(14))
+        acknowledge(dlq, Ack("AwsSolutions-SQS3", "This queue is itself the dead-letter queue of the approval "
+                                                  "worker's stream source; a DLQ of a DLQ would only move the records."))
+        self.worker_function.add_event_source(sources.DynamoEventSource(
+            audit.table, starting_position=lambda_.StartingPosition.TRIM_HORIZON, batch_size=10,
+            bisect_batch_on_error=True, report_batch_item_failures=True, retry_attempts=10000,
+            max_record_age=Duration.hours(1), on_failure=sources.SqsDlq(dlq),
+            filters=[lambda_.FilterCriteria.filter({
+                "eventName": lambda_.FilterRule.is_equal("INSERT"),
+                "dynamodb": {"NewImage": {"sk": {"S": ["DECISION", {"prefix": "VOTE#"}]}}}}),
+                lambda_.FilterCriteria.filter({
+                    "eventName": lambda_.FilterRule.is_equal("INSERT"),
+                    "dynamodb": {"NewImage": {"via": {"S": lambda_.FilterRule.is_equal("slack")},
+                                              "recordType": {"S": lambda_.FilterRule.is_equal("event")}}}})]))
+        return dlq
 
     def _api(self, platform_name: str, logs_key: kms.IKey, rate: int, burst: int,
              logging: ApiGatewayLogging) -> apigw.RestApi:

@@ -11,7 +11,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from bluegreen.audit_table import DeploymentAuditTable
+from bluegreen.audit_table import TimelineTable
 from bluegreen.compliance import acknowledge_wildcards
 from bluegreen.platform_grants import grant_deployment_groups, grant_read_platform_parameters
 from bluegreen.lambda_support import PlatformFunction
@@ -22,13 +22,13 @@ PLATFORM_EVENT_SOURCE = "bluegreen.platform"
 class DeploymentNotifier(Construct):
     """EventBridge rules + notifier Lambda. Attributes `function`, `codedeploy_rule`, `platform_rule`."""
 
-    def __init__(self, scope: Construct, id: str, *, platform_name: str, audit: DeploymentAuditTable,
+    def __init__(self, scope: Construct, id: str, *, platform_name: str, timeline: TimelineTable,
                  bot_token: secretsmanager.ISecret, channel: str | None, layer: lambda_.ILayerVersion,
                  logs_key: kms.IKey, vpc: ec2.IVpc, security_group: ec2.ISecurityGroup) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
         environment = {"PLATFORM_NAME": platform_name, "SSM_PREFIX": f"/{platform_name}",
-                       "AUDIT_TABLE": audit.table.table_name, "SLACK_BOT_TOKEN_SECRET_ARN": bot_token.secret_arn}
+                       "TIMELINE_TABLE": timeline.table.table_name, "SLACK_BOT_TOKEN_SECRET_ARN": bot_token.secret_arn}
         if channel:
             environment["NOTIFY_CHANNEL"] = channel
         self.function = PlatformFunction(
@@ -37,7 +37,7 @@ class DeploymentNotifier(Construct):
             description="Posts one threaded Slack timeline per deployment (never fails a deployment)",
             layer=layer, logs_key=logs_key, vpc=vpc, security_group=security_group,
             environment=environment, timeout=Duration.seconds(30)).function
-        audit.grant_items(self.function)
+        timeline.grant_items(self.function)  # its own bookkeeping table; no access to the audit records
         bot_token.grant_read(self.function)
         grant_deployment_groups(self.function, platform_name=platform_name,
                                 actions=["codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup"],

@@ -1,8 +1,10 @@
 """GitHub Actions deploy access through OIDC: no long-lived keys, one least-privilege role per repository.
 
 The role may register task definitions of the platform's families, pass only the domains' task and
-execution roles, create/stop deployments on the platform's deployment groups, read the published
-parameters and the audit table, and push to the domains' ECR repositories. Every grant is scoped by
+execution roles, start deployments only through the platform's IAM-authenticated deploy API (it never
+holds codedeploy:CreateDeployment: the registrar records who asked), read and stop deployments on the
+platform's deployment groups, read the published parameters and the audit table, and push to the
+domains' ECR repositories. Sessions last up to 12 hours (IAM's maximum) so long releases keep credentials. Every grant is scoped by
 the platform's naming convention (`<platform>-<domain>`, repositories `<platform>/<domain>`), so the
 policy has a fixed size whatever the number of domains (IAM caps a managed policy at 6,144 characters)
 and a new domain needs no change here. It can never update an
@@ -18,6 +20,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from bluegreen.compliance import Ack, acknowledge, acknowledge_inline_policy, acknowledge_wildcards
+from bluegreen.deploy_api import START_PATH, invoke_arn_pattern
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 GITHUB_AUDIENCE = "sts.amazonaws.com"
@@ -48,7 +51,7 @@ class GithubDeployRole(Construct):
     def __init__(self, scope: Construct, id: str, *, platform_name: str, provider: iam.IOidcProvider,
                  repository: str, branches: Sequence[str], environments: Sequence[str],
                  audit_table_name: str,
-                 max_session: Duration = Duration.hours(2)) -> None:
+                 max_session: Duration = Duration.hours(12)) -> None:
         super().__init__(scope, id)
         stack = Stack.of(self)
         safe_repo = re.sub(r"[^A-Za-z0-9+=,.@_-]", "-", repository)
@@ -80,8 +83,11 @@ class GithubDeployRole(Construct):
                                 resources=[f"arn:{stack.partition}:iam::{stack.account}:role/{family}-task",
                                            f"arn:{stack.partition}:iam::{stack.account}:role/{family}-execution"],
                                 conditions={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}}),
-            iam.PolicyStatement(sid="DeployThroughCodeDeploy",
-                                actions=["codedeploy:CreateDeployment", "codedeploy:GetDeployment",
+            iam.PolicyStatement(sid="StartDeploymentsThroughTheDeployApi", actions=["execute-api:Invoke"],
+                                resources=[invoke_arn_pattern(stack.partition, stack.region, stack.account,
+                                                              START_PATH)]),
+            iam.PolicyStatement(sid="FollowAndStopDeployments",
+                                actions=["codedeploy:GetDeployment",
                                          "codedeploy:GetDeploymentGroup", "codedeploy:ListDeployments",
                                          "codedeploy:BatchGetDeployments",
                                          "codedeploy:StopDeployment", "codedeploy:ListDeploymentTargets",
@@ -95,7 +101,8 @@ class GithubDeployRole(Construct):
                                 resources=[f"{codedeploy}:deploymentconfig:*"]),
             iam.PolicyStatement(sid="ReadPublishedMetadata", actions=["ssm:GetParameter"],
                                 resources=[f"{arn('ssm')}:parameter/{platform_name}/*"]),
-            iam.PolicyStatement(sid="ReadAuditTrail", actions=["dynamodb:GetItem", "dynamodb:Query"],
+            # bgctl status batch-gets REGISTERED/APPROVAL/DECISION; bgctl watch queries one deployment
+            iam.PolicyStatement(sid="ReadAuditTrail", actions=["dynamodb:BatchGetItem", "dynamodb:Query"],
                                 resources=[audit_table_arn, f"{audit_table_arn}/index/*"]),
             iam.PolicyStatement(sid="ReadRollbackAlarms", actions=["cloudwatch:DescribeAlarms"],
                                 resources=[f"{arn('cloudwatch')}:alarm:{platform_name}-*"]),
@@ -119,7 +126,10 @@ class GithubDeployRole(Construct):
             ("ecs", f"task-definition/{family}:*", "Any revision of the platform's families: each deploy registers one. "
              + convention),
             ("ecs", f"service/{platform_name}-cluster/{family}", "Reads the platform's services. " + convention),
-            ("codedeploy", f"deploymentgroup:{family}/{family}", "Deploys only on the platform's groups. " + convention),
+            ("codedeploy", f"deploymentgroup:{family}/{family}", "Follows and stops deployments only on the platform's "
+             "groups. " + convention),
+            ("execute-api", f"*/v1/POST/{START_PATH}", "Starts deployments only through the deploy API's POST "
+             "/deployments (API ids are random, so the method is named instead; the API requires IAM auth)."),
             ("codedeploy", f"application:{family}", "Registers AppSpec revisions of the platform's applications. "
              + convention),
             ("ecr", f"repository/{platform_name}/*", "Pushes to the platform's domain repositories. " + convention),

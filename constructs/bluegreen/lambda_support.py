@@ -10,6 +10,7 @@ from typing import Mapping
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -60,7 +61,7 @@ class PlatformFunction(Construct):
                  description: str, layer: lambda_.ILayerVersion, logs_key: kms.IKey, vpc: ec2.IVpc,
                  security_group: ec2.ISecurityGroup, environment: Mapping[str, str] | None = None,
                  timeout: Duration = Duration.seconds(30), memory_size: int = 256,
-                 unscoped_actions_reason: str = "") -> None:
+                 unscoped_actions_reason: str = "", role: iam.IRole | None = None) -> None:
         super().__init__(scope, id)
         self.log_group = logs.LogGroup(self, "Logs", log_group_name=f"/aws/lambda/{function_name}",
                                        retention=logs.RetentionDays.ONE_YEAR, encryption_key=logs_key,
@@ -70,6 +71,7 @@ class PlatformFunction(Construct):
             code=lambda_code(code_directory), handler=handler, description=description, layers=[layer],
             environment=dict(sorted((environment or {}).items())), timeout=timeout, memory_size=memory_size,
             tracing=lambda_.Tracing.ACTIVE, log_group=self.log_group, vpc=vpc, security_groups=[security_group],
+            role=role,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS))
         acknowledge(self.function, *HIPAA_LAMBDA_ACKS, Ack(
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",

@@ -8,7 +8,9 @@ TARGET_GROUPS_PER_DOMAIN = 2  # blue + green
 MAX_DOMAINS_PER_ALB = min(LISTENERS_PER_ALB // LISTENERS_PER_DOMAIN, TARGET_GROUPS_PER_ALB // TARGET_GROUPS_PER_DOMAIN)
 INBOUND_RULES_PER_SECURITY_GROUP = 60  # default VPC quota; each domain opens 2 + len(client_cidrs) rules
 MAX_ALARMS_PER_DEPLOYMENT_GROUP = 10
-MAX_APPROVAL_EXPIRY_MINUTES = 59  # CodeDeploy fails an unanswered hook after 60 minutes
+# One limit for config validation, the request hook and the docs (bgruntime.approval_limits): 50 min plus
+# the expiry's 5-minute retry window stays before CodeDeploy's 60-minute hook deadline.
+from bgruntime.approval_limits import MAX_APPROVAL_EXPIRY_MINUTES  # noqa: E402
 CFN_MAX_RESOURCES_PER_STACK = 500
 CFN_WARN_RESOURCES_PER_STACK = 400
 CFN_MAX_OUTPUTS_PER_STACK = 200

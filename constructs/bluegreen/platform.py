@@ -15,8 +15,9 @@ from constructs import Construct
 
 from bluegreen.alb_group import AlbGroup, AlbShard
 from bluegreen.approval_gate import ApprovalGate
-from bluegreen.audit_table import DeploymentAuditTable
-from bluegreen.config.model import PlatformConfig
+from bluegreen.audit_table import DeploymentAuditTable, TimelineTable
+from bluegreen.config.model import ApprovalSpec, PlatformConfig
+from bluegreen.deploy_api import DeployApi
 from bluegreen.deployment_notifier import DeploymentNotifier
 from bluegreen.feature_flags import flag_rollout_strategy
 from bluegreen.lambda_support import RuntimeLayer
@@ -34,9 +35,15 @@ def platform_parameter_name(platform_name: str) -> str:
     return f"/{platform_name}/platform"
 
 
+def approval_rules(config: PlatformConfig) -> dict[str, dict[str, object]]:
+    """Per-domain approval rules that differ from the gate's defaults (kept small: the parameter is 4 KB)."""
+    default = ApprovalSpec().rules_metadata()
+    return {d.name: d.approval.rules_metadata() for d in config.domains if d.approval.rules_metadata() != default}
+
+
 class BlueGreenPlatform(Construct):
     """Attributes: `foundation`, `alb_groups`, `load_balancers` (AlbShard list), `audit`, `lambdas_security_group`,
-    `approval_gate`, `smoke_tests`, `notifier`, `release_provider`, `deployment_configs`, `flag_strategies`
+    `approval_gate`, `smoke_tests`, `deploy_api`, `notifier`, `release_provider`, `deployment_configs`, `flag_strategies`
     (shape -> strategy), `publication`, `platform_parameter`."""
 
     def __init__(self, scope: Construct, id: str, *, config: PlatformConfig) -> None:
@@ -57,7 +64,7 @@ class BlueGreenPlatform(Construct):
             self.alb_groups[group.name] = alb_group
             self.load_balancers.extend(alb_group.shards)
 
-        self.audit = DeploymentAuditTable(self, "Audit", table_name=audit_table_name(name))
+        self.audit = DeploymentAuditTable(self, "Audit", table_name=audit_table_name(name), platform_name=name)
         self.lambdas_security_group = ec2.SecurityGroup(
             self, "LambdaSecurityGroup", vpc=foundation.vpc, allow_all_outbound=True,
             description=f"{name} platform Lambdas: no inbound, outbound to AWS APIs, Slack and the internal "
@@ -67,11 +74,14 @@ class BlueGreenPlatform(Construct):
                       vpc=foundation.vpc, security_group=self.lambdas_security_group)
         self.approval_gate = ApprovalGate(self, "ApprovalGate", api_logging=platform.api_gateway_logging, **shared)
         self.smoke_tests = SmokeTestHook(self, "SmokeTests", **shared)
+        self.deploy_api = DeployApi(self, "DeployApi", **shared)
+        timeline = TimelineTable(self, "TimelineState", table_name=f"{name}-timeline")
         self.notifier = DeploymentNotifier(self, "Timeline", bot_token=self.approval_gate.secrets.bot_token,
-                                           channel=platform.notification_channel, **shared)
+                                           channel=platform.notification_channel, timeline=timeline,
+                                           **{k: v for k, v in shared.items() if k != "audit"})
         self.release_provider = ReleaseProvider(
             self, "ReleaseProvider", platform_name=name, layer=layer, logs_key=foundation.logs_key,
-            vpc=foundation.vpc, security_group=self.lambdas_security_group)
+            vpc=foundation.vpc, security_group=self.lambdas_security_group, deploy_api=self.deploy_api.api)
         self.deployment_configs = SharedDeploymentConfigs(
             self, "DeploymentConfigs", platform_name=name, shifts=[d.traffic for d in config.domains],
             service_token=self.release_provider.service_token)
@@ -94,7 +104,9 @@ class BlueGreenPlatform(Construct):
                 "schemaVersion": PLATFORM_SCHEMA_VERSION, "platform": name, "region": stack.region,
                 "domains": [d.name for d in config.domains], "auditTable": self.audit.table.table_name,
                 "slackIdentityMap": dict(platform.slack_identity_map),
-                "notificationChannel": platform.notification_channel,
+                "notificationChannel": platform.notification_channel, "deployApiUrl": self.deploy_api.url,
+                "approvalRules": approval_rules(config),
+                "githubDeployers": [g.repository for g in platform.github_deployers],
                 # For domains attached from other apps (docs/library.md): what they may use and must avoid.
                 "albGroups": {g.name: {"protocol": g.protocol.value, "shards": config.shards(g.name),
                                        "portsInUse": sorted(p for d in config.domains if d.alb_group == g.name

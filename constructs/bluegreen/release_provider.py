@@ -13,6 +13,7 @@ CloudFormation custom resources time out after 3600 s: `ServiceTimeout` 1..3600)
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -37,10 +38,19 @@ class ReleaseProvider(Construct):
     """Attributes: `service_token`, `on_event_function`, `is_complete_function`, `provider`."""
 
     def __init__(self, scope: Construct, id: str, *, platform_name: str, layer: lambda_.ILayerVersion,
-                 logs_key: kms.IKey, vpc: ec2.IVpc, security_group: ec2.ISecurityGroup) -> None:
+                 logs_key: kms.IKey, vpc: ec2.IVpc, security_group: ec2.ISecurityGroup,
+                 deploy_api: apigw.RestApi) -> None:
         super().__init__(scope, id)
+        # Named: the deploy API accepts `source: cloudformation` only from this role (bgruntime.identities).
+        self.role = iam.Role(self, "Role", role_name=f"{platform_name}-release-provider",
+                             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                             description=f"{platform_name}: releases config changes of every domain stack through the "
+                                         "deploy API and waits for CodeDeploy",
+                             managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
+                                 "service-role/AWSLambdaVPCAccessExecutionRole")])
         common = dict(code_directory="release_provider", layer=layer, logs_key=logs_key, vpc=vpc,
-                      security_group=security_group, environment={"PLATFORM_NAME": platform_name},
+                      security_group=security_group, role=self.role,
+                      environment={"PLATFORM_NAME": platform_name, "DEPLOY_API_URL": deploy_api.url},
                       unscoped_actions_reason="ecs:DescribeTaskDefinition and elasticloadbalancing:DescribeListeners "
                                               "have no resource-level permissions; they only read.")
         self.on_event_function = PlatformFunction(
@@ -51,7 +61,7 @@ class ReleaseProvider(Construct):
             self, "IsComplete", function_name=f"{platform_name}-release-provider-waiter",
             handler="provider.is_complete", description="Polls the CodeDeploy deployment a release started",
             timeout=Duration.minutes(1), **common).function
-        self._grant(platform_name)
+        self._grant(platform_name, deploy_api)
         framework_logs = logs.LogGroup(self, "FrameworkLogs", retention=logs.RetentionDays.ONE_YEAR,
                                        encryption_key=logs_key, removal_policy=RemovalPolicy.DESTROY)
         self.provider = cr.Provider(
@@ -67,24 +77,24 @@ class ReleaseProvider(Construct):
         self.service_token = self.provider.service_token
         self._acknowledge_framework()
 
-    def _grant(self, platform_name: str) -> None:
+    def _grant(self, platform_name: str, deploy_api: apigw.RestApi) -> None:
         stack = Stack.of(self)
 
         def arn(service: str, resource: str) -> str:
             return f"arn:{stack.partition}:{service}:{stack.region}:{stack.account}:{resource}"
 
         groups = f"deploymentgroup:{platform_name}-*/{platform_name}-*"
-        applications = f"application:{platform_name}-*"
         shared_configs = f"deploymentconfig:{platform_name}-*"
         families = f"task-definition/{platform_name}-*:*"
         services = f"service/{cluster_name(platform_name)}/{platform_name}-*"
         listeners = f"listener/app/{platform_name}-*/*/*"
         statements = [
-            iam.PolicyStatement(sid="ReleaseThroughCodeDeploy", resources=[arn("codedeploy", groups)], actions=[
-                "codedeploy:CreateDeployment", "codedeploy:GetDeployment", "codedeploy:ListDeployments",
-                "codedeploy:BatchGetDeployments", "codedeploy:StopDeployment", "codedeploy:GetDeploymentGroup"]),
-            iam.PolicyStatement(sid="RegisterAppSpecRevisions", resources=[arn("codedeploy", applications)],
-                                actions=["codedeploy:RegisterApplicationRevision", "codedeploy:GetApplicationRevision"]),
+            # Never CreateDeployment: every deployment starts through the deploy API, which records who asked.
+            iam.PolicyStatement(sid="StartThroughTheDeployApi", actions=["execute-api:Invoke"],
+                                resources=[deploy_api.arn_for_execute_api("POST", "/deployments", "v1")]),
+            iam.PolicyStatement(sid="WatchAndStopDeployments", resources=[arn("codedeploy", groups)], actions=[
+                "codedeploy:GetDeployment", "codedeploy:ListDeployments", "codedeploy:BatchGetDeployments",
+                "codedeploy:StopDeployment", "codedeploy:GetDeploymentGroup"]),
             iam.PolicyStatement(sid="SharedDeploymentConfigs", resources=[arn("codedeploy", shared_configs)],
                                 actions=["codedeploy:CreateDeploymentConfig", "codedeploy:GetDeploymentConfig"]),
             iam.PolicyStatement(sid="ReadPredefinedConfigs", actions=["codedeploy:GetDeploymentConfig"],
@@ -103,14 +113,21 @@ class ReleaseProvider(Construct):
             iam.PolicyStatement(sid="SetStickinessOnLiveAction", actions=["elasticloadbalancing:ModifyListener"],
                                 resources=[arn("elasticloadbalancing", listeners)]),
         ]
-        for function in (self.on_event_function, self.is_complete_function):
-            for statement in statements:
-                function.add_to_role_policy(statement)
-            reason = "Scoped by the platform's naming convention: domains join without a platform deploy."
+        for statement in statements:  # one role serves both functions
+            self.role.add_to_policy(statement)
+        reason = "Scoped by the platform's naming convention: domains join without a platform deploy."
+        acknowledge_inline_policy(self.role)
+        acknowledge(self.role, Ack(
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",
+            "The AWS-managed VPC access policy grants exactly the ENI and log permissions these VPC functions need."),
+            Ack("AwsSolutions-IAM5[Resource::*]",
+                "ecs:DescribeTaskDefinition, elasticloadbalancing:DescribeListeners and X-Ray tracing have no "
+                "resource-level permissions; they only read or write traces."))
+        for function in (self.role,):
             acknowledge_wildcards(
                 function,
-                ("codedeploy", groups, "Releases and watches deployments of the platform's groups. " + reason),
-                ("codedeploy", applications, "Registers AppSpec revisions of the platform's applications. " + reason),
+                ("codedeploy", groups, "Watches and, on rollback or delete, stops deployments of the platform's "
+                                       "groups. " + reason),
                 ("codedeploy", shared_configs, "Creates the platform's shared deployment configs (named by shape)."),
                 ("codedeploy", "deploymentconfig:CodeDeployDefault.*", "Reads AWS's predefined ECS deployment configs (CodeDeployDefault.*) that groups may name."),
                 ("ecs", services, "Reads which revision a domain's service runs. " + reason),

@@ -8,7 +8,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from bluegreen.approval_gate import hook_function_name
-from bluegreen.audit_table import DeploymentAuditTable
+from bluegreen.audit_table import SMOKE_KEYS, DeploymentAuditTable
 from bluegreen.platform_grants import (
     grant_deployment_groups, grant_put_platform_events, grant_read_platform_parameters,
 )
@@ -32,7 +32,8 @@ class SmokeTestHook(Construct):
             layer=layer, logs_key=logs_key, vpc=vpc, security_group=security_group, timeout=timeout,
             environment={"PLATFORM_NAME": platform_name, "SSM_PREFIX": f"/{platform_name}",
                          "AUDIT_TABLE": audit.table.table_name}).function
-        audit.grant_items(self.function)
+        # Its own key space only: it can neither read nor write approval records (DEPLOYMENT#...).
+        audit.grant_append(self.function, leading_keys=[SMOKE_KEYS])
         grant_deployment_groups(self.function, platform_name=platform_name,
                                 actions=["codedeploy:PutLifecycleEventHookExecutionStatus", "codedeploy:GetDeployment"],
                                 purpose="Reads the deployment and answers its AfterAllowTestTraffic hook.")

@@ -17,7 +17,7 @@ Never raises and never affects the deployment: unknown deployment ids, Slack dow
 metadata are logged and the function returns. Lines Slack did not take are kept in the item's
 `pending` list and posted with the next event.
 
-Env: PLATFORM_NAME, SSM_PREFIX (default `/PLATFORM_NAME`), AUDIT_TABLE, NOTIFY_CHANNEL,
+Env: PLATFORM_NAME, SSM_PREFIX (default `/PLATFORM_NAME`), TIMELINE_TABLE (AUDIT_TABLE before), NOTIFY_CHANNEL,
 SLACK_BOT_TOKEN_SECRET_ARN, SLACK_API_BASE_URL (optional), SLACK_TIMEOUT_SECONDS (default 2).
 """
 from __future__ import annotations
@@ -72,7 +72,7 @@ def default_deps(env: Mapping[str, str] | None = None) -> Deps:
     return Deps(codedeploy=boto3.client("codedeploy", config=config),
                 cloudwatch=boto3.client("cloudwatch", config=config),
                 ssm=boto3.client("ssm", config=config),
-                table=boto3.resource("dynamodb", config=config).Table(env["AUDIT_TABLE"]),
+                table=boto3.resource("dynamodb", config=config).Table(env.get("TIMELINE_TABLE") or env["AUDIT_TABLE"]),
                 slack=slack)
 
 

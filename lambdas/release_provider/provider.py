@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from functools import lru_cache
 from typing import Any
@@ -18,6 +19,12 @@ def _client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
+    if service == "deploy_api":  # the platform's registrar: the only caller of CreateDeployment
+        from bgruntime.deploy_api_client import DeployApiClient
+
+        session = boto3.Session()
+        return DeployApiClient(base_url=os.environ["DEPLOY_API_URL"], region=session.region_name,
+                               credentials=session.get_credentials())
     return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 5},
                                                connect_timeout=5, read_timeout=20))
 

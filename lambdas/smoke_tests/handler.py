@@ -6,7 +6,7 @@ Invoked by CodeDeploy with `{"DeploymentId": ..., "LifecycleEventHookExecutionId
 2. SSM `/P/domains/D/deployment` -> `testEndpoint`, `smokeChecks` (camelCase, docs/contracts.md).
 3. Run the checks in order, each bounded by its latency budget, all bounded by an overall deadline
    = the Lambda's remaining time minus SMOKE_SAFETY_MARGIN_MS (time kept for steps 4-6).
-4. Audit table item `DEPLOYMENT#<id>` / `SMOKE` (written before reporting, so the approval hook
+4. Audit table record `SMOKE#<id>` / `RESULT` (written once, before reporting, so the approval hook
    that runs next can show the results).
 5. EventBridge `Smoke Checks Completed` (source `bluegreen.platform`).
 6. PutLifecycleEventHookExecutionStatus: Succeeded only when there is at least one check and all
@@ -204,8 +204,8 @@ def _record(deps: Deps, env: Mapping[str, str], deployment_id: str, outcome: Out
         log.warning("AUDIT_TABLE is not set; smoke results not recorded", deployment_id=deployment_id)
         return
     item: dict[str, Any] = {
-        "pk": f"DEPLOYMENT#{deployment_id}",
-        "sk": "SMOKE",
+        "pk": f"SMOKE#{deployment_id}",  # its own key space: the smoke role cannot touch approval records
+        "sk": "RESULT",
         "deploymentId": deployment_id,
         "status": "PASSED" if outcome.passed else "FAILED",
         "checks": [r.to_item() for r in outcome.results],
@@ -218,7 +218,7 @@ def _record(deps: Deps, env: Mapping[str, str], deployment_id: str, outcome: Out
     if outcome.test_endpoint:
         item["testEndpoint"] = outcome.test_endpoint
     try:
-        deps.table.put_item(Item=item)
+        deps.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")  # append-only
     except Exception as exc:  # noqa: BLE001 - the verdict does not depend on the audit write
         log.error("recording smoke results failed", deployment_id=deployment_id, error=describe_error(exc))
 

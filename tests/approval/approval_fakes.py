@@ -23,6 +23,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 APPROVAL_DIR = REPO / "lambdas" / "approval"
+DEPLOY_API_DIR = REPO / "lambdas" / "deploy_api"
 LAYER_DIR = REPO / "lambdas" / "layer" / "python"
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
 
@@ -36,6 +37,9 @@ SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test-token-not-real"
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/bluegreen/auth:v2"
 T0 = datetime(2030, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+TEAM = "T0TEAM"
+APP_ID = "A0APPROVAL"
+MESSAGE_TS = "1900000001.000100"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -67,7 +71,7 @@ def _load() -> dict[str, ModuleType]:
         sys.modules["approval_gate"] = package
         spec.loader.exec_module(package)
     loaded = {}
-    for name in ("request", "callback", "expiry"):
+    for name in ("request", "callback", "expiry", "worker"):
         unique = f"approval_handler_{name}"
         if unique not in sys.modules:
             spec = importlib.util.spec_from_file_location(unique, APPROVAL_DIR / f"{name}.py")
@@ -76,6 +80,17 @@ def _load() -> dict[str, ModuleType]:
             spec.loader.exec_module(module)
         loaded[name] = sys.modules[unique]
     return loaded
+
+
+def load_registrar() -> ModuleType:
+    """`lambdas/deploy_api/registrar.py` as module `registrar` (unique in the repository)."""
+    load_approval_modules()  # puts the layer on sys.path
+    if "registrar" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("registrar", DEPLOY_API_DIR / "registrar.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["registrar"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["registrar"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,7 +176,10 @@ class FakeSlack:
             with self._lock:
                 self._ts += 1
                 ts = f"{self._ts}.000100"
-            return {"ok": True, "channel": payload.get("channel"), "ts": ts, "message": {"text": payload.get("text")}}
+            return {"ok": True, "channel": payload.get("channel"), "ts": ts,
+                    "message": {"text": payload.get("text"), "team": TEAM, "app_id": APP_ID, "bot_id": "B0BOT"}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": "1900000099.000100"}
         if method == "chat.update":
             return {"ok": True, "channel": payload.get("channel"), "ts": payload.get("ts")}
         if method == "usergroups.users.list":
@@ -208,6 +226,7 @@ class FakeCodeDeploy:
         self.get_calls = 0
         self.put_error: str | None = None  # e.g. "LifecycleEventAlreadyCompletedException"
         self.put_errors_remaining = 10 ** 9
+        self.create_calls: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
     def add(self, deployment_id: str = DEPLOYMENT_ID, *, domain: str = DOMAIN, status: str = "InProgress",
@@ -226,6 +245,19 @@ class FakeCodeDeploy:
         with self._lock:
             self.deployments[deployment_id] = info
 
+    def create_deployment(self, **request: Any) -> dict[str, Any]:
+        with self._lock:
+            self.create_calls.append(request)
+            deployment_id = f"d-NEW{len(self.create_calls):06d}"
+        domain = request["applicationName"].split("-", 1)[1]
+        self.add(deployment_id, domain=domain, status="InProgress", description=request.get("description", ""),
+                 appspec=request["revision"]["appSpecContent"]["content"])
+        with self._lock:
+            self.deployments[deployment_id]["creator"] = "user"
+            if request.get("deploymentConfigName"):
+                self.deployments[deployment_id]["deploymentConfigName"] = request["deploymentConfigName"]
+        return {"deploymentId": deployment_id}
+
     def get_deployment(self, *, deploymentId: str) -> dict[str, Any]:  # noqa: N803 - boto3 names
         with self._lock:
             self.get_calls += 1
@@ -234,7 +266,7 @@ class FakeCodeDeploy:
             return {"deploymentInfo": copy.deepcopy(self.deployments[deploymentId])}
 
     def list_deployments(self, *, applicationName: str, deploymentGroupName: str,  # noqa: N803
-                         includeOnlyStatuses: list[str]) -> dict[str, Any]:
+                         includeOnlyStatuses: list[str], nextToken: str | None = None) -> dict[str, Any]:
         with self._lock:
             if not any(d["applicationName"] == applicationName for d in self.deployments.values()):
                 raise client_error("ApplicationDoesNotExistException", "ListDeployments")
@@ -376,12 +408,118 @@ def put_parameters(ssm: Any, metadata: dict | None = None, platform_meta: dict |
                       Value=json.dumps(platform_meta or PLATFORM_META))
 
 
-def pending_item(clock: Clock, deployment_id: str = DEPLOYMENT_ID, **overrides: Any) -> dict[str, Any]:
-    """Arguments for `approvals.create_pending` (as the request hook would record them)."""
-    args = dict(table_name=TABLE, deployment_id=deployment_id, hook_execution_id=HOOK_ID, domain=DOMAIN,
-                application_name=f"{PLATFORM}-{DOMAIN}", deployment_group_name=f"{PLATFORM}-{DOMAIN}",
-                requester="github:alice", requester_slack_id="U0ALICE", image=IMAGE,
-                requested_at=clock(), expires_at=clock() + timedelta(minutes=45),
-                approver_user_ids=["U0BOB", "U0ALICE"], approver_group_ids=["S0RELEASE"])
-    args.update(overrides)
-    return args
+def request_record(clock: Clock, deployment_id: str = DEPLOYMENT_ID, **overrides: Any) -> dict[str, Any]:
+    """The `APPROVAL` record as the request hook writes it (alice requested; bob, alice and S0RELEASE approve)."""
+    from bgruntime import approvals
+
+    now = clock()
+    expires = now + timedelta(minutes=45)
+    attrs: dict[str, Any] = dict(
+        domain=DOMAIN, hookExecutionId=HOOK_ID, applicationName=f"{PLATFORM}-{DOMAIN}",
+        deploymentGroupName=f"{PLATFORM}-{DOMAIN}", requester="github:alice", requesterSlackId="U0ALICE",
+        requesterSource="registrar", image=IMAGE, requestedAt=approvals.iso(now), expiresAt=approvals.iso(expires),
+        expiresAtEpoch=int(expires.timestamp()), status="PENDING", approverUserIds=["U0BOB", "U0ALICE"],
+        approverGroupIds=["S0RELEASE"], requiredApprovals=1, blocked=False, channel=CHANNEL)
+    attrs.update(overrides)
+    return approvals.record(deployment_id, approvals.APPROVAL_SK, "request", now,
+                            **{k: v for k, v in attrs.items() if v is not None})
+
+
+def registration_record(clock: Clock, deployment_id: str = DEPLOYMENT_ID, *, github_actor: str | None = "alice",
+                        principal: str = "arn:aws:sts::123456789012:assumed-role/bluegreen-deploy-org-app/run-1",
+                        source: str = "github-actions", kind: str = "release", **overrides: Any) -> dict[str, Any]:
+    """The deploy API's `REGISTERED` record (default: a GitHub Actions run by alice, token verified)."""
+    from bgruntime import approvals
+
+    requester: dict[str, Any] = {"principalArn": principal, "accountId": "123456789012",
+                                 "verifiedBy": ["iam", "github-oidc"] if github_actor else ["iam"]}
+    if github_actor:
+        requester.update(githubActor=github_actor, githubRepository="org/app", githubRunId="42")
+    attrs: dict[str, Any] = dict(domain=DOMAIN, kind=kind, requestedAt=approvals.iso(clock()), requester=requester,
+                                 source=source, reason="release v2",
+                                 taskDefinitionArn="arn:aws:ecs:eu-west-1:123456789012:task-definition/bluegreen-auth:2")
+    attrs.update(overrides)
+    return approvals.record(deployment_id, approvals.REGISTERED_SK, "registration", clock(),
+                            **{k: v for k, v in attrs.items() if v is not None})
+
+
+def message_record(clock: Clock, deployment_id: str = DEPLOYMENT_ID, **overrides: Any) -> dict[str, Any]:
+    from bgruntime import approvals
+
+    attrs = dict(channel=CHANNEL, ts=MESSAGE_TS, team=TEAM, appId=APP_ID)
+    attrs.update(overrides)
+    return approvals.record(deployment_id, approvals.MESSAGE_SK, "message", clock(),
+                            **{k: v for k, v in attrs.items() if v is not None})
+
+
+def seed_request(dynamodb: Any, clock: Clock, deployment_id: str = DEPLOYMENT_ID, *, message: bool = True,
+                 **overrides: Any) -> None:
+    from bgruntime import approvals
+
+    approvals.put_record(table_name=TABLE, record=request_record(clock, deployment_id, **overrides), dynamodb=dynamodb)
+    if message:
+        approvals.put_record(table_name=TABLE, record=message_record(clock, deployment_id), dynamodb=dynamodb)
+
+
+def all_records(dynamodb: Any, deployment_id: str = DEPLOYMENT_ID) -> list[dict[str, Any]]:
+    from bgruntime import approvals
+
+    answer = dynamodb.query(TableName=TABLE, KeyConditionExpression="pk = :pk", ConsistentRead=True,
+                            ExpressionAttributeValues={":pk": {"S": f"DEPLOYMENT#{deployment_id}"}})
+    return [approvals.from_item(i) for i in answer["Items"]]
+
+
+def records_of(dynamodb: Any, prefix: str, deployment_id: str = DEPLOYMENT_ID) -> list[dict[str, Any]]:
+    return [r for r in all_records(dynamodb, deployment_id) if str(r["sk"]).startswith(prefix)]
+
+
+def stream_event(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """A DynamoDB stream batch (INSERTs, NEW_IMAGE) as the event source mapping delivers it."""
+    from bgruntime import approvals
+
+    return {"Records": [{"eventID": str(n), "eventName": "INSERT", "eventSource": "aws:dynamodb",
+                         "dynamodb": {"Keys": {"pk": {"S": i["pk"]}, "sk": {"S": i["sk"]}},
+                                      "NewImage": approvals.to_item(i), "SequenceNumber": f"{n:021d}",
+                                      "StreamViewType": "NEW_IMAGE"}} for n, i in enumerate(items, 1)]}
+
+
+class Stream:
+    """Feeds every record written since the last call to the worker, in write order (a stand-in for the
+    table's stream + event source mapping)."""
+
+    def __init__(self, dynamodb: Any) -> None:
+        self.dynamodb = dynamodb
+        self.seen: set[tuple[str, str]] = set()
+
+    def pending(self) -> list[dict[str, Any]]:
+        from bgruntime import approvals
+
+        items = [approvals.from_item(i) for i in self.dynamodb.scan(TableName=TABLE, ConsistentRead=True)["Items"]]
+        fresh = [i for i in items if (i["pk"], i["sk"]) not in self.seen]
+        return sorted(fresh, key=lambda i: (str(i.get("recordedAt", "")), i["sk"]))
+
+    def drain(self, runtime: Any, worker: Any) -> dict[str, Any]:
+        items = self.pending()
+        self.seen.update((i["pk"], i["sk"]) for i in items)
+        return worker.handle(stream_event(items), runtime) if items else {"batchItemFailures": []}
+
+
+class FakeCloudTrail:
+    """LookupEvents answers: events keyed by resource name (moto has no event history)."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, list[dict[str, Any]]] = {}
+        self.calls: list[dict[str, Any]] = []
+
+    def add_stack_update(self, resource_name: str, *, arn: str, at: datetime, event_name: str = "ExecuteChangeSet",
+                         identity_type: str = "AssumedRole") -> None:
+        detail = {"eventName": event_name, "eventTime": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                  "userIdentity": {"type": identity_type, "arn": arn}}
+        self.events.setdefault(resource_name, []).append(
+            {"EventName": event_name, "EventTime": at, "CloudTrailEvent": json.dumps(detail)})
+
+    def lookup_events(self, **kwargs: Any) -> dict[str, Any]:
+        self.calls.append(kwargs)
+        name = kwargs["LookupAttributes"][0]["AttributeValue"]
+        return {"Events": [e for e in self.events.get(name, [])
+                           if kwargs["StartTime"] <= e["EventTime"] <= kwargs["EndTime"]]}

@@ -150,18 +150,31 @@ def runtime(settings_env: dict[str, str], aws: Aws, codedeploy: fx.FakeCodeDeplo
     """
     from approval_gate.runtime import CALLBACK_CLIENT_CONFIG, Runtime, Settings
 
-    return Runtime(Settings.from_env(), clients={**aws.clients(), "codedeploy": codedeploy, "events": events},
+    return Runtime(Settings.from_env(), clients={**aws.clients(), "codedeploy": codedeploy, "events": events,
+                                                 "cloudtrail": fx.FakeCloudTrail()},
                    client_config=CALLBACK_CLIENT_CONFIG, clock=clock, slack_timeout=2.0, ack_budget_seconds=10.0)
 
 
 @pytest.fixture()
+def stream(aws: Aws, runtime):
+    """`stream()` runs the decision worker on every record written since the last call."""
+    from approval_gate import worker_logic
+
+    feed = fx.Stream(aws.dynamodb)
+
+    def drain() -> dict[str, Any]:
+        return feed.drain(runtime, worker_logic)
+
+    drain.feed = feed  # type: ignore[attr-defined]
+    return drain
+
+
+@pytest.fixture()
 def pending(aws: Aws, clock: fx.Clock, slack: fx.FakeSlack):
-    """A PENDING approval item with a posted Slack message; returns a reader of the item."""
+    """A PENDING approval request with its recorded Slack message; returns a reader of the derived view."""
     from bgruntime import approvals
 
-    approvals.create_pending(**fx.pending_item(clock), dynamodb=aws.dynamodb)
-    approvals.set_slack_message(table_name=fx.TABLE, deployment_id=fx.DEPLOYMENT_ID, channel=fx.CHANNEL,
-                                ts="1900000001.000100", dynamodb=aws.dynamodb)
+    fx.seed_request(aws.dynamodb, clock)
 
     def read(deployment_id: str = fx.DEPLOYMENT_ID) -> dict[str, Any] | None:
         return approvals.get_approval(table_name=fx.TABLE, deployment_id=deployment_id, dynamodb=aws.dynamodb)
@@ -180,7 +193,7 @@ def atomic_moto_writes(monkeypatch: pytest.MonkeyPatch):
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()
-    for name in ("update_item", "put_item", "get_item"):
+    for name in ("update_item", "put_item", "get_item", "transact_write_items", "query"):
         original = getattr(DynamoDBBackend, name)
 
         def locked(self, *args, __original=original, **kwargs):

@@ -9,21 +9,19 @@ from approval_gate import callback_logic
 CLICKS = 20
 
 
-def test_concurrent_clicks_decide_exactly_once(runtime, aws, clock, codedeploy, slack, events, atomic_moto_writes):
+def test_concurrent_clicks_decide_exactly_once(runtime, aws, clock, codedeploy, slack, events, stream,
+                                               atomic_moto_writes):
     from bgruntime import approvals
 
     approvers = [f"U0APPR{index:02d}" for index in range(CLICKS)]
-    approvals.create_pending(**fx.pending_item(clock, approver_user_ids=approvers), dynamodb=aws.dynamodb)
-    approvals.set_slack_message(table_name=fx.TABLE, deployment_id=fx.DEPLOYMENT_ID, channel=fx.CHANNEL,
-                                ts="1900000001.000100", dynamodb=aws.dynamodb)
+    fx.seed_request(aws.dynamodb, clock, approverUserIds=approvers)
     clicks = [fx.click_event(clock, user_id=user, user_name=user.lower()) for user in approvers]
     barrier = threading.Barrier(CLICKS)
     answers: list[tuple[str, dict]] = [None] * CLICKS  # type: ignore[list-item]
 
     def click(index: int) -> None:
         barrier.wait()
-        response = callback_logic.handle(clicks[index], runtime)
-        answers[index] = (approvers[index], response)
+        answers[index] = (approvers[index], callback_logic.respond(clicks[index], runtime))
 
     threads = [threading.Thread(target=click, args=(i,)) for i in range(CLICKS)]
     for thread in threads:
@@ -31,11 +29,14 @@ def test_concurrent_clicks_decide_exactly_once(runtime, aws, clock, codedeploy, 
     for thread in threads:
         thread.join(timeout=30)
 
-    assert all(response["statusCode"] == 200 for _, response in answers)
-    texts = [fx.response_json(response)["text"] for _, response in answers]
+    assert all(answer.status == 200 and answer.to_apigw()["body"] == "" for _, answer in answers)
+    texts = [answer.text for _, answer in answers]
     winners = [user for (user, _), text in zip(answers, texts) if text.startswith("Approved")]
     assert len(winners) == 1
     assert sum("already approved" in text for text in texts) == CLICKS - 1
+    assert len(fx.records_of(aws.dynamodb, "DECISION")) == 1 and len(fx.records_of(aws.dynamodb, "VOTE#")) == 1
+    assert len(fx.records_of(aws.dynamodb, "EVENT#")) == CLICKS - 1  # every refused click is on record
+    assert stream() == {"batchItemFailures": []}
     assert len(codedeploy.put_calls) == 1 and codedeploy.put_calls[0]["status"] == "Succeeded"
     assert len(events.of_type("Approval Decided")) == 1
     assert len(slack.calls_to("chat.update")) == 1
@@ -43,29 +44,31 @@ def test_concurrent_clicks_decide_exactly_once(runtime, aws, clock, codedeploy, 
     assert item["status"] == "APPROVED" and item["decidedBy"]["slackUserId"] == winners[0]
 
 
-def test_concurrent_decide_calls_from_all_paths(aws, clock, codedeploy, atomic_moto_writes):
-    """Slack, CLI and expiry racing through `decide` directly: still one winner."""
+def test_concurrent_attempts_from_all_paths(aws, clock, codedeploy, atomic_moto_writes):
+    """Slack, CLI and expiry racing through `approvals.attempt` directly: still one decision."""
     from bgruntime import approvals
 
-    approvals.create_pending(**fx.pending_item(clock), dynamodb=aws.dynamodb)
+    fx.seed_request(aws.dynamodb, clock)
+    clock.advance(minutes=44, seconds=59)
     barrier = threading.Barrier(CLICKS)
-    outcomes = []
+    verdicts = []
     lock = threading.Lock()
 
     def race(index: int) -> None:
-        decision, via = [("APPROVED", "slack"), ("REJECTED", "cli"), ("EXPIRED", "expiry")][index % 3]
+        action, via = [("APPROVED", "slack"), ("REJECTED", "cli"), ("EXPIRED", "expiry")][index % 3]
+        actor = approvals.Actor(via=via, name=f"racer{index}", slack_user_id=f"U0RACER{index:02d}")
         barrier.wait()
-        outcome = approvals.decide(table_name=fx.TABLE, deployment_id=fx.DEPLOYMENT_ID, decision=decision,
-                                   decided_by={"name": f"racer{index}"}, decided_via=via, reason=None, now=clock(),
-                                   dynamodb=aws.dynamodb, codedeploy=codedeploy, events=fx.FakeEvents())
+        verdict, _ = approvals.attempt(table_name=fx.TABLE, deployment_id=fx.DEPLOYMENT_ID, actor=actor,
+                                       action=action, now=clock(), dynamodb=aws.dynamodb,
+                                       is_approver=lambda a: True)
         with lock:
-            outcomes.append(outcome)
+            verdicts.append(verdict)
 
     threads = [threading.Thread(target=race, args=(i,)) for i in range(CLICKS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert sum(o.recorded for o in outcomes) == 1
-    assert {o.code for o in outcomes if not o.recorded} == {"already_decided"}
-    assert len(codedeploy.put_calls) == 1
+    assert sum(v.final for v in verdicts) == 1
+    assert {v.code for v in verdicts if not v.final} == {"already_decided"}
+    assert len(fx.records_of(aws.dynamodb, "DECISION")) == 1

@@ -8,11 +8,11 @@ import sys
 
 import approval_fakes as fx
 
-ALLOWED = set(sys.stdlib_module_names) | {"boto3", "botocore", "bgruntime", "approval_gate"}
+ALLOWED = set(sys.stdlib_module_names) | {"boto3", "botocore", "bgruntime", "approval_gate", "registrar"}
 
 
 def _python_files():
-    for directory in (fx.APPROVAL_DIR, fx.LAYER_DIR / "bgruntime"):
+    for directory in (fx.APPROVAL_DIR, fx.DEPLOY_API_DIR, fx.LAYER_DIR / "bgruntime"):
         yield from directory.rglob("*.py")
 
 
@@ -29,9 +29,19 @@ def test_only_stdlib_boto3_and_layer_imports():
 def test_handlers_import_without_boto3():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(fx.APPROVAL_DIR), str(fx.LAYER_DIR)]),
            "PYTHONDONTWRITEBYTECODE": "1"}
-    code = ("import sys, request, callback, expiry\n"
-            "assert all(callable(m.handler) for m in (request, callback, expiry))\n"
+    code = ("import sys, request, callback, expiry, worker\n"
+            "assert all(callable(m.handler) for m in (request, callback, expiry, worker))\n"
             "print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
                          cwd=fx.APPROVAL_DIR.parent)
+    assert out.stdout.strip() == "[]"
+
+
+def test_deploy_api_handler_imports_without_boto3():
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(fx.DEPLOY_API_DIR), str(fx.LAYER_DIR)]),
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    code = ("import sys, handler\nassert callable(handler.handler)\n"
+            "print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                         cwd=fx.DEPLOY_API_DIR.parent)
     assert out.stdout.strip() == "[]"

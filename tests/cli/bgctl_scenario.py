@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.stub import ANY, Stubber
 
-from bgctl_testkit import AUDIT_TABLE, PLATFORM, START, client
+from bgctl_testkit import AUDIT_TABLE, PLATFORM, START, audit_records, client
 
 from bgruntime.approvals import to_attr
 
@@ -75,14 +75,12 @@ def ecs_target(state: State, deployment_id: str = DEPLOYMENT_ID) -> dict[str, An
             "lifecycleEvents": events, "taskSetsInfo": task_sets}
 
 
-def audit_items(state: State, deployment_id: str = DEPLOYMENT_ID) -> list[dict[str, Any]]:
-    items = []
-    for sk, data in (("APPROVAL", state.approval), ("SMOKE", state.smoke)):
-        if data:
-            item = {"pk": f"DEPLOYMENT#{deployment_id}", "sk": sk, "domain": "auth", "deploymentId": deployment_id}
-            item.update(data)
-            items.append({k: to_attr(v) for k, v in item.items()})
-    return items
+def audit_items(state: State, deployment_id: str = DEPLOYMENT_ID, *,
+                partition: str = "DEPLOYMENT#") -> list[dict[str, Any]]:
+    """The records of one partition (`DEPLOYMENT#` or `SMOKE#`) as DynamoDB returns them."""
+    return [{k: to_attr(v) for k, v in record.items()}
+            for record in audit_records(deployment_id, approval=state.approval, smoke=state.smoke)
+            if record["pk"] == f"{partition}{deployment_id}"]
 
 
 class Script:
@@ -122,10 +120,12 @@ class Script:
                                          {"deploymentTarget": {"deploymentTargetType": "ECSTarget",
                                                                "ecsTarget": ecs_target(state, deployment_id)}},
                                          {"deploymentId": deployment_id, "targetId": ANY})
-                if audit:
-                    self.ddb.add_response("query", {"Items": audit_items(state, deployment_id)},
-                                          {"TableName": AUDIT_TABLE, "KeyConditionExpression": "pk = :pk",
-                                           "ExpressionAttributeValues": {":pk": {"S": f"DEPLOYMENT#{deployment_id}"}}})
+                if audit:  # the append-only approval records, then the smoke hook's own key space
+                    for partition in ("DEPLOYMENT#", "SMOKE#"):
+                        self.ddb.add_response(
+                            "query", {"Items": audit_items(state, deployment_id, partition=partition)},
+                            {"TableName": AUDIT_TABLE, "KeyConditionExpression": "pk = :pk",
+                             "ExpressionAttributeValues": {":pk": {"S": f"{partition}{deployment_id}"}}})
                 if first:
                     self.cd.add_response("get_deployment_group", {"deploymentGroupInfo": {
                         "applicationName": f"{PLATFORM}-auth", "deploymentGroupName": f"{PLATFORM}-auth",

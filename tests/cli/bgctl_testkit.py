@@ -136,6 +136,28 @@ def create_audit_table(dynamodb: Any) -> None:
                                                {"AttributeName": "requestedAt", "KeyType": "RANGE"}]}])
 
 
+_DECISION_FIELDS = ("status", "decidedBy", "decidedVia", "decidedAt", "reason", "rule")
+
+
+def audit_records(deployment_id: str, *, approval: dict[str, Any] | None,
+                  smoke: dict[str, Any] | None, domain: str = "auth") -> list[dict[str, Any]]:
+    """What the platform writes for a scenario's approval and smoke result (docs/approvals.md): the
+    append-only APPROVAL request (stays PENDING), a DECISION record once decided, and the smoke
+    hook's `SMOKE#<id>` / `RESULT` record in its own key space."""
+    records: list[dict[str, Any]] = []
+    base = {"domain": domain, "deploymentId": deployment_id}
+    if approval:
+        request = {k: v for k, v in approval.items() if k not in _DECISION_FIELDS}
+        records.append({"pk": f"DEPLOYMENT#{deployment_id}", "sk": "APPROVAL", **base, **request,
+                        "status": "PENDING"})
+        if approval.get("status", "PENDING") != "PENDING":
+            decision = {k: approval[k] for k in _DECISION_FIELDS if k in approval}
+            records.append({"pk": f"DEPLOYMENT#{deployment_id}", "sk": "DECISION", **base, **decision})
+    if smoke:
+        records.append({"pk": f"SMOKE#{deployment_id}", "sk": "RESULT", **base, **smoke})
+    return records
+
+
 def put_audit_item(dynamodb: Any, item: dict[str, Any]) -> None:
     from bgruntime.approvals import to_attr
 

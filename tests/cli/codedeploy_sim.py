@@ -18,7 +18,7 @@ from botocore.exceptions import EndpointConnectionError
 from botocore.validate import validate_parameters
 
 from bgctl_scenario import State, deployment_info, ecs_target
-from bgctl_testkit import PLATFORM, START, client, put_audit_item
+from bgctl_testkit import PLATFORM, START, audit_records, client, put_audit_item
 
 GROUP = f"{PLATFORM}-auth"
 
@@ -105,10 +105,8 @@ class CodeDeploySim:
 
     def _settle(self, deployment: SimDeployment, state: State) -> None:
         """What the platform does around a state it shows: audit items, and production after success."""
-        for sk, data in (("APPROVAL", state.approval), ("SMOKE", state.smoke)):
-            if data:
-                put_audit_item(self._dynamodb, {"pk": f"DEPLOYMENT#{deployment.deployment_id}", "sk": sk,
-                                                "domain": "auth", "deploymentId": deployment.deployment_id, **data})
+        for record in audit_records(deployment.deployment_id, approval=state.approval, smoke=state.smoke):
+            put_audit_item(self._dynamodb, record)
         if state.status == "Succeeded" and self.on_success is not None and not deployment.promoted:
             deployment.promoted = True
             self.on_success(deployment)

@@ -193,6 +193,57 @@ def test_unknown_alb_group(raw):
     assert "unknown ALB group" in error_for(raw).problem
 
 
+@pytest.mark.parametrize("minutes", [51, 59, 60])
+def test_approval_expiry_leaves_room_for_retries_before_the_hook_deadline(raw, minutes):
+    raw["domains"]["order"]["approval"]["expiry_minutes"] = minutes
+    error = error_for(raw)
+    assert error.field == "domains.order.approval.expiry_minutes" and "60-minute" in error.problem
+    assert "1..50" in error.fix
+
+
+def test_platform_name_with_a_dash(raw):
+    raw["platform"]["name"] = "blue-green"
+    error = error_for(raw)
+    assert error.field == "platform.name" and "contains '-'" in error.problem and "no '-'" in error.fix
+
+
+@pytest.mark.parametrize("key", ["alice", "github:", "github:-alice", "iam:arn:aws:iam::123:user/alice",
+                                 "iam:arn:aws:sts::123456789012:assumed-role/only-role"])
+def test_identity_map_keys_must_be_verified_identities(raw, key):
+    raw["platform"]["slack"]["identity_map"] = {key: "U0ALICE"}
+    error = error_for(raw)
+    assert error.field == f"platform.slack.identity_map.{key}" and "github:<login>" in error.fix
+
+
+def test_identity_map_refuses_a_bare_role_arn(raw):
+    key = "iam:arn:aws:iam::123456789012:role/Admin"
+    raw["platform"]["slack"]["identity_map"] = {key: "U0ALICE"}
+    assert "every session of the role would map to one person" in error_for(raw).problem
+
+
+def test_identity_map_accepts_github_users_and_role_sessions(raw):
+    session = "iam:arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123/alice@example.com"
+    raw["platform"]["slack"]["identity_map"] = {"github:alice": "U0ALICE", session: "U0ALICE",
+                                                "iam:arn:aws:iam::123456789012:user/bob": "U0BOB"}
+    assert parse_config(raw, source="platform.yaml").platform.slack_identity_map[session] == "U0ALICE"
+
+
+@pytest.mark.parametrize("value", [0, 6])
+def test_min_approvers_range(raw, value):
+    raw["domains"]["order"]["approval"]["min_approvers"] = value
+    error = error_for(raw)
+    assert error.field == "domains.order.approval.min_approvers" and "1..5" in error.problem
+
+
+def test_unknown_requester_policy_choices(raw):
+    raw["domains"]["order"]["approval"]["unknown_requester"] = "allow"
+    error = error_for(raw)
+    assert error.field == "domains.order.approval.unknown_requester" and "two_approvers, block" in error.problem
+    raw["domains"]["order"]["approval"].update(unknown_requester="block", min_approvers=2)
+    approval = parse_config(raw, source="platform.yaml").domain("order").approval
+    assert approval.rules_metadata() == {"minApprovers": 2, "unknownRequester": "block"}
+
+
 def test_approval_expiry_must_stay_below_an_hour(raw):
     raw["domains"]["order"]["approval"]["expiry_minutes"] = 60
     error = error_for(raw)

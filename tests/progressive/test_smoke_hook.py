@@ -56,7 +56,7 @@ class Hook:
         return result
 
     def smoke_item(self):
-        return self.aws.table.get_item(Key={"pk": f"DEPLOYMENT#{DEPLOYMENT_ID}", "sk": "SMOKE"}).get("Item")
+        return self.aws.table.get_item(Key={"pk": f"SMOKE#{DEPLOYMENT_ID}", "sk": "RESULT"}).get("Item")
 
 
 @pytest.fixture

@@ -102,13 +102,6 @@ class FakeCodeDeploy:
     def batch_get_deployments(self, deploymentIds: list[str]) -> dict:
         return {"deploymentsInfo": [copy.deepcopy(self.deployments[d]) for d in deploymentIds]}
 
-    def create_deployment(self, **request: Any) -> dict:
-        self.calls.append(("create_deployment", request))
-        if self.refuse_with:
-            raise FakeClientError(self.refuse_with, "refused")
-        deployment_id = self.add("Created", request["description"], minutes=60 + len(self.deployments))
-        return {"deploymentId": deployment_id}
-
     def stop_deployment(self, deploymentId: str, autoRollbackEnabled: bool) -> dict:
         self.calls.append(("stop_deployment", {"deploymentId": deploymentId,
                                                "autoRollbackEnabled": autoRollbackEnabled}))
@@ -142,3 +135,24 @@ class FakeElb:
         self.calls.append(("modify_listener", {"ListenerArn": ListenerArn, "DefaultActions": DefaultActions}))
         self.default_actions = copy.deepcopy(DefaultActions)
         return {"Listeners": []}
+
+
+@dataclass
+class FakeDeployApi:
+    """The platform's deploy API as the release provider sees it: it starts the deployment in `codedeploy` with
+    the description the registrar writes (`<kind> <domain> via the deploy API (<source>): <reason>`)."""
+
+    codedeploy: FakeCodeDeploy
+    calls: list[dict] = field(default_factory=list)
+    refuse_with: Exception | None = None
+
+    def start_deployment(self, **request: Any) -> Any:
+        from bgruntime.deploy_api_client import StartedDeployment
+
+        self.calls.append(request)
+        if self.refuse_with is not None:
+            raise self.refuse_with
+        description = (f"{request['kind']} {request['domain']} via the deploy API ({request['source']}): "
+                       f"{request['reason']}")[:512]
+        deployment_id = self.codedeploy.add("Created", description, minutes=60 + len(self.codedeploy.deployments))
+        return StartedDeployment(deployment_id=deployment_id, requester={}, console_url=None)

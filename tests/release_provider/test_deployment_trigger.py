@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from fakes import FakeCodeDeploy, FakeEcs, task_definition_arn
+from fakes import FakeCodeDeploy, FakeDeployApi, FakeEcs, task_definition_arn
 from release import deployments, resources
 from release.outcome import Refused, ReleaseFailed
-from release.trigger import APPSPEC_VERSION
 
 TRIGGER = "Custom::CodeDeployBlueGreenDeployment"
 WAITER = "Custom::CodeDeployDeploymentWaiter"
@@ -41,12 +40,13 @@ class World:
 
     def __init__(self) -> None:
         self.codedeploy = FakeCodeDeploy()
+        self.deploy_api = FakeDeployApi(self.codedeploy)
         self.ecs = FakeEcs()
         self.rev1 = self.ecs.add("p-shop", 1, "repo/shop:1")
         self.ecs.live = self.rev1
 
     def clients(self, service: str):
-        return {"codedeploy": self.codedeploy, "ecs": self.ecs}[service]
+        return {"codedeploy": self.codedeploy, "ecs": self.ecs, "deploy_api": self.deploy_api}[service]
 
     def on_event(self, evt: dict, now: float = NOW) -> dict:
         return resources.on_event(evt, self.clients, now)
@@ -60,16 +60,17 @@ def world() -> World:
     return World()
 
 
-def appspec_of(world: World) -> dict:
-    (request,) = [r for name, r in world.codedeploy.calls if name == "create_deployment"]
-    return json.loads(request["revision"]["appSpecContent"]["content"])
+def api_requests(world: World) -> list[dict]:
+    """What the trigger asked the deploy API to start (it never calls CreateDeployment itself)."""
+    assert "create_deployment" not in world.codedeploy.names()
+    return world.deploy_api.calls
 
 
 def test_create_deploys_nothing_the_new_service_already_runs_it(world):
     result = world.on_event(event("Create", props(world.rev1)))
     assert result["PhysicalResourceId"] == "p-shop/p-shop"
     assert result["Data"]["Action"] == "created" and result["Data"]["TaskDefinitionArn"] == world.rev1
-    assert "create_deployment" not in world.codedeploy.names()
+    assert api_requests(world) == []
     assert world.is_complete(event("Create", props(world.rev1)), result)["IsComplete"] is True
 
 
@@ -78,11 +79,10 @@ def test_a_config_image_change_releases_the_stack_revision_and_waits_until_coded
     evt = event("Update", props(rev2, "repo/shop:2"), props(world.rev1, "repo/shop:1"))
     started = world.on_event(evt)
     assert started["Data"]["Action"] == "deploy" and started["Data"]["TaskDefinitionArn"] == rev2
-    spec = appspec_of(world)
-    assert spec["version"] == "0.0" == APPSPEC_VERSION  # the string AWS documents, not the number 0
-    assert spec["Resources"][0]["TargetService"]["Properties"] == {
-        "TaskDefinition": rev2, "LoadBalancerInfo": {"ContainerName": "app", "ContainerPort": 8080}}
-    assert spec["Hooks"] == [HOOKS]
+    (request,) = api_requests(world)
+    assert (request["domain"], request["task_definition_arn"], request["kind"], request["source"]) == (
+        "shop", rev2, "release", "cloudformation")
+    assert request["stack_id"] == "arn:aws:cloudformation:eu-west-1:111122223333:stack/P-Domain-shop/1"
     assert "register_task_definition" not in [name for name, _ in world.ecs.calls]
     deployment_id = started["Data"]["DeploymentId"]
     world.codedeploy.set_status(deployment_id, "InProgress")
@@ -92,14 +92,17 @@ def test_a_config_image_change_releases_the_stack_revision_and_waits_until_coded
     assert done["IsComplete"] is True and done["Data"]["TaskDefinitionArn"] == rev2
 
 
-def test_the_description_records_who_and_what_for_later_events(world):
+def test_the_reason_carries_what_later_events_read_back_from_the_deployment(world):
+    """The registrar writes the reason into the deployment's description; a CloudFormation rollback or a delete
+    reads the tokens back to find this stack's own deployment and what ran before it."""
     rev2 = world.ecs.add("p-shop", 2, "repo/shop:2")
-    world.on_event(event("Update", props(rev2, "repo/shop:2"), props(world.rev1)))
-    (request,) = [r for name, r in world.codedeploy.calls if name == "create_deployment"]
-    assert deployments.parse_tokens(request["description"]) == {
-        "requester": "cloudformation:P-Domain-shop", "image": "repo/shop:2", "source": "cloudformation",
-        "stack": "P-Domain-shop", "cfn-revision": "p-shop:2", "from-revision": "p-shop:1", "previous": "p-shop:1"}
-    assert len(request["description"]) <= 512
+    result = world.on_event(event("Update", props(rev2, "repo/shop:2"), props(world.rev1)))
+    (request,) = api_requests(world)
+    assert len(request["reason"]) <= 300  # the deploy API's limit
+    description = world.codedeploy.deployments[result["Data"]["DeploymentId"]]["description"]
+    assert deployments.parse_tokens(description) == {
+        "source": "cloudformation", "stack": "P-Domain-shop", "cfn-revision": "p-shop:2",
+        "from-revision": "p-shop:1", "previous": "p-shop:1", "image": "repo/shop:2"}
 
 
 def test_an_env_change_keeps_the_image_the_pipeline_shipped(world):
@@ -114,7 +117,7 @@ def test_an_env_change_keeps_the_image_the_pipeline_shipped(world):
     assert registered["family"] == "p-shop" and "tags" not in registered
     derived = task_definition_arn("p-shop", 7)
     assert started["Data"]["TaskDefinitionArn"] == derived
-    assert appspec_of(world)["Resources"][0]["TargetService"]["Properties"]["TaskDefinition"] == derived
+    assert [r["task_definition_arn"] for r in world.deploy_api.calls] == [derived]
 
 
 def test_a_config_image_change_wins_over_the_pipeline_image(world):
@@ -130,14 +133,20 @@ def test_an_in_flight_deployment_refuses_at_once_and_changes_nothing(world):
     rev2 = world.ecs.add("p-shop", 2, "repo/shop:2")
     with pytest.raises(Refused, match=f"{busy} .*in flight.*changed nothing.*bgctl watch {busy}"):
         world.on_event(event("Update", props(rev2, "repo/shop:2"), props(world.rev1)))
-    assert "create_deployment" not in world.codedeploy.names()
+    assert api_requests(world) == []
     assert [name for name, _ in world.ecs.calls if name == "register_task_definition"] == []
 
 
-def test_codedeploy_refusing_a_second_deployment_is_a_clear_refusal(world):
-    world.codedeploy.refuse_with = "DeploymentLimitExceededException"
+def test_the_deploy_api_refusing_a_second_deployment_is_a_clear_refusal(world):
+    from bgruntime.deploy_api_client import Conflict, Forbidden
+
+    world.deploy_api.refuse_with = Conflict("deployment_in_flight", "busy", body={"deploymentId": "d-OTHER0001"})
     rev2 = world.ecs.add("p-shop", 2, "repo/shop:2")
-    with pytest.raises(Refused, match="one is in flight"):
+    with pytest.raises(Refused, match="d-OTHER0001 is in flight .*changed nothing"):
+        world.on_event(event("Update", props(rev2, "repo/shop:2"), props(world.rev1)))
+    world.deploy_api.refuse_with = Forbidden("forbidden", "not the release provider's role")
+    with pytest.raises(Refused, match="refused the release \\(forbidden: not the release provider's role\\); "
+                                      "nothing started"):
         world.on_event(event("Update", props(rev2, "repo/shop:2"), props(world.rev1)))
 
 
@@ -160,11 +169,10 @@ def test_cloudformation_rolling_back_a_failed_release_does_nothing(world):
     forward = event("Update", props(rev2, "repo/shop:2"), props(world.rev1))
     started = world.on_event(forward)
     world.codedeploy.set_status(started["Data"]["DeploymentId"], "Failed")
-    calls_before = len(world.codedeploy.calls)
     rollback = event("Update", props(world.rev1, "repo/shop:1"), props(rev2, "repo/shop:2"))
     result = world.on_event(rollback)
     assert result["Data"]["Action"] == "none" and "already returned production to p-shop:1" in result["Data"]["Reason"]
-    assert "create_deployment" not in [n for n, _ in world.codedeploy.calls[calls_before:]]
+    assert len(api_requests(world)) == 1  # only the forward release
     assert world.is_complete(rollback, result)["IsComplete"] is True
 
 
@@ -193,15 +201,15 @@ def test_rolling_back_after_a_successful_release_restores_what_ran_before(world)
     rollback = event("Update", props(world.rev1, "repo/shop:1"), props(rev6, "repo/shop:10"))
     result = world.on_event(rollback)
     assert result["Data"]["Action"] == "deploy" and result["Data"]["TaskDefinitionArn"] == task_definition_arn("p-shop", 5)
-    requests = [r for n, r in world.codedeploy.calls if n == "create_deployment"]
-    assert json.loads(requests[-1]["revision"]["appSpecContent"]["content"])["Resources"][0]["TargetService"][
-        "Properties"]["TaskDefinition"] == task_definition_arn("p-shop", 5)
+    restore = api_requests(world)[-1]
+    # Back to what ran in production before: a rollback (all at once; the approval gate's rollback rule applies).
+    assert (restore["task_definition_arn"], restore["kind"]) == (task_definition_arn("p-shop", 5), "rollback")
 
 
 def test_nothing_to_release_when_the_revision_did_not_change(world):
     result = world.on_event(event("Update", props(world.rev1, "repo/shop:1"), props(world.rev1, "repo/shop:1")))
     assert result["Data"]["Action"] == "none" and "did not change" in result["Data"]["Reason"]
-    assert "create_deployment" not in world.codedeploy.names()
+    assert api_requests(world) == []
 
 
 def test_nothing_to_release_when_production_already_runs_the_same_content(world):

@@ -6,8 +6,9 @@ import json
 
 import boto3
 import pytest
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 
+from fakes import FakeCodeDeploy, FakeDeployApi
 from release import resources
 
 REGION = "eu-west-1"
@@ -61,16 +62,15 @@ def test_trigger_calls_match_the_service_models():
                         {key: registered[key] for key in ("family", "taskRoleArn", "executionRoleArn", "networkMode",
                                                          "containerDefinitions", "requiresCompatibilities", "cpu",
                                                          "memory")})
-        cd.add_response("create_deployment", {"deploymentId": "d-ABCDEFGHI"}, {
-            "applicationName": "p-shop", "deploymentGroupName": "p-shop", "description": ANY,
-            "revision": {"revisionType": "AppSpecContent", "appSpecContent": {"content": ANY}}})
         event = {"RequestType": "Update", "ResourceType": "Custom::CodeDeployBlueGreenDeployment",
                  "ResourceProperties": trigger_props(6), "OldResourceProperties": trigger_props(1),
                  "PhysicalResourceId": "p-shop/p-shop"}
-        result = resources.on_event(event, {"codedeploy": codedeploy, "ecs": ecs}.__getitem__, 0.0)
+        api = FakeDeployApi(FakeCodeDeploy())
+        result = resources.on_event(event, {"codedeploy": codedeploy, "ecs": ecs, "deploy_api": api}.__getitem__, 0.0)
         cd.assert_no_pending_responses()
         es.assert_no_pending_responses()
-    assert result["Data"]["DeploymentId"] == "d-ABCDEFGHI" and result["Data"]["TaskDefinitionArn"] == f"{TD}:7"
+    assert result["Data"]["DeploymentId"] == "d-000000001" and result["Data"]["TaskDefinitionArn"] == f"{TD}:7"
+    assert [c["task_definition_arn"] for c in api.calls] == [f"{TD}:7"]
 
 
 def test_stickiness_and_config_calls_match_the_service_models():
@@ -104,10 +104,22 @@ def test_stickiness_and_config_calls_match_the_service_models():
         cd.assert_no_pending_responses()
 
 
-def test_the_appspec_is_valid_json_with_the_documented_version():
-    from release.trigger import appspec
+def test_the_registrar_writes_the_appspec_version_as_aws_documents_it():
+    """The deploy API builds every AppSpec (the release trigger never does): version "0.0" is a string."""
+    import importlib.util
+    import json
+    import sys
+    from pathlib import Path
 
-    content = json.dumps(appspec(task_definition_arn=f"{TD}:7", container_name="app", container_port=8080,
-                                 hooks={"BeforeAllowTraffic": "arn:b", "AfterAllowTestTraffic": "arn:a"}))
-    assert json.loads(content)["version"] == "0.0"
-    assert json.loads(content)["Hooks"] == [{"AfterAllowTestTraffic": "arn:a"}, {"BeforeAllowTraffic": "arn:b"}]
+    path = Path(__file__).resolve().parents[2] / "lambdas" / "deploy_api" / "registrar.py"
+    spec = importlib.util.spec_from_file_location("registrar_for_appspec", path)
+    registrar = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = registrar  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(registrar)
+    content = json.loads(registrar.appspec({"containerName": "app", "containerPort": 8080,
+                                            "hooks": {"BeforeAllowTraffic": "arn:b", "AfterAllowTestTraffic": "arn:a"}},
+                                           f"{TD}:7"))
+    assert content["version"] == "0.0"
+    assert content["Hooks"] == [{"AfterAllowTestTraffic": "arn:a"}, {"BeforeAllowTraffic": "arn:b"}]
+    assert content["Resources"][0]["TargetService"]["Properties"] == {
+        "TaskDefinition": f"{TD}:7", "LoadBalancerInfo": {"ContainerName": "app", "ContainerPort": 8080}}

@@ -83,10 +83,19 @@ def test_passes_only_the_domains_task_and_execution_roles(statements, default_ap
         assert {f"bluegreen-{domain}-task", f"bluegreen-{domain}-execution"} <= roles
 
 
-def test_deploys_only_on_the_platform_groups(statements):
-    resources = json.dumps(statements["DeployThroughCodeDeploy"]["Resource"])
+def test_starts_deployments_only_through_the_deploy_api(statements):
+    resources = json.dumps(statements["FollowAndStopDeployments"]["Resource"])
     assert "deploymentgroup:bluegreen-*/bluegreen-*" in resources
-    assert "codedeploy:CreateDeployment" in statements["DeployThroughCodeDeploy"]["Action"]
+    assert "codedeploy:CreateDeployment" not in all_actions(statements)
+    start = statements["StartDeploymentsThroughTheDeployApi"]
+    assert start["Action"] == "execute-api:Invoke"
+    assert start["Resource"] == {"Fn::Join": ["", ["arn:aws:execute-api:eu-west-1:", {"Ref": "AWS::AccountId"},
+                                                   ":*/v1/POST/deployments"]]}
+
+
+def test_sessions_last_twelve_hours(access):
+    (role,) = resources_of_type(access.to_json(), "AWS::IAM::Role").values()
+    assert role["Properties"]["MaxSessionDuration"] == 43200
 
 
 def test_pushes_only_to_domain_repositories(statements):
@@ -101,13 +110,14 @@ def test_policy_size_does_not_grow_with_domains(access):
 
 def test_reads_published_parameters_and_audit_trail_only(statements):
     assert "parameter/bluegreen/*" in json.dumps(statements["ReadPublishedMetadata"]["Resource"])
-    assert set(statements["ReadAuditTrail"]["Action"]) == {"dynamodb:GetItem", "dynamodb:Query"}
+    assert set(statements["ReadAuditTrail"]["Action"]) == {"dynamodb:BatchGetItem", "dynamodb:Query"}
 
 
 def test_can_never_bypass_codedeploy_or_approve_its_own_release(statements):
     actions = all_actions(statements)
     assert not {"ecs:UpdateService", "ecs:CreateService", "codedeploy:PutLifecycleEventHookExecutionStatus",
-                "dynamodb:UpdateItem", "dynamodb:PutItem", "iam:*", "ecs:*", "codedeploy:*"} & actions
+                "codedeploy:CreateDeployment", "dynamodb:UpdateItem", "dynamodb:PutItem", "iam:*", "ecs:*",
+                "codedeploy:*", "execute-api:*"} & actions
 
 
 def test_role_arn_is_an_output_for_the_repository_variable_not_an_export(access):

@@ -41,7 +41,8 @@ def actions_of(statements: list[dict]) -> set[str]:
 def test_hook_functions_carry_the_codedeploy_prefix(platform):
     names = set(functions(platform))
     assert {"CodeDeployHook_bluegreen_approval-request", "CodeDeployHook_bluegreen_smoke-tests",
-            "bluegreen-approval-callback", "bluegreen-approval-expiry", "bluegreen-deployment-notifier"} <= names
+            "bluegreen-approval-callback", "bluegreen-approval-worker", "bluegreen-approval-expiry",
+            "bluegreen-deploy-api", "bluegreen-deployment-notifier"} <= names
 
 
 def test_functions_run_latest_python_in_the_vpc_with_the_runtime_layer(platform):
@@ -73,10 +74,14 @@ def test_audit_table_is_durable_and_queryable_by_domain(platform):
         "GlobalSecondaryIndexes": [Match.object_like({"IndexName": "byDomain", "KeySchema": [
             {"AttributeName": "domain", "KeyType": "HASH"}, {"AttributeName": "requestedAt", "KeyType": "RANGE"}]})],
         "SSESpecification": {"SSEEnabled": True},
+        "StreamSpecification": {"StreamViewType": "NEW_IMAGE"},
         "DeletionProtectionEnabled": Match.absent(),
         "Replicas": [Match.object_like({"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
                                         "DeletionProtectionEnabled": True})]})
-    (table,) = resources_of_type(platform.to_json(), "AWS::DynamoDB::GlobalTable").values()
+    tables = {t["Properties"]["TableName"]: t for t in resources_of_type(platform.to_json(),
+                                                                          "AWS::DynamoDB::GlobalTable").values()}
+    assert sorted(tables) == ["bluegreen-deployments", "bluegreen-timeline"]
+    table = tables["bluegreen-deployments"]
     assert table["DeletionPolicy"] == "Retain"
     assert "TimeToLiveSpecification" not in table["Properties"]
 
@@ -99,16 +104,16 @@ def test_callback_api_is_throttled_traced_and_requires_slack_headers(platform):
 
 
 def test_lifecycle_answers_are_scoped_to_the_platforms_deployment_groups(platform):
-    for name in ("CodeDeployHook_bluegreen_approval-request", "bluegreen-approval-callback",
-                 "bluegreen-approval-expiry", "CodeDeployHook_bluegreen_smoke-tests"):
+    for name in ("CodeDeployHook_bluegreen_approval-request", "bluegreen-approval-worker",
+                 "bluegreen-approval-expiry", "bluegreen-deploy-api", "CodeDeployHook_bluegreen_smoke-tests"):
         statements = policy_statements(platform, name)
         answers = [s for s in statements if "codedeploy:PutLifecycleEventHookExecutionStatus" in json.dumps(s["Action"])]
         assert answers, name
         for statement in answers:
             assert "deploymentgroup:bluegreen-*/bluegreen-*" in json.dumps(statement["Resource"]), name
-    # The notifier only reads; it never answers a hook.
-    assert "codedeploy:PutLifecycleEventHookExecutionStatus" not in actions_of(
-        policy_statements(platform, "bluegreen-deployment-notifier"))
+    # The notifier only reads and the callback only records: neither answers a hook.
+    for name in ("bluegreen-deployment-notifier", "bluegreen-approval-callback"):
+        assert "codedeploy:PutLifecycleEventHookExecutionStatus" not in actions_of(policy_statements(platform, name))
 
 
 def test_only_the_callback_reads_the_signing_secret(platform):
@@ -140,8 +145,33 @@ def test_platform_parameter_lists_domains_and_identity_map(platform):
     value = Capture()
     platform.has_resource_properties("AWS::SSM::Parameter", {"Name": "/bluegreen/platform", "Value": value})
     rendered = json.dumps(value.as_object())
-    for text in ("auth", "order", "payment", "voice", "github:alice", "U0ALICE", "auditTable"):
-        assert text in rendered
+    for text in ("auth", "order", "payment", "voice", "github:alice", "U0ALICE", "auditTable", "deployApiUrl",
+                 "approvalRules", "githubDeployers", "example-org/domain-services"):
+        assert text in rendered, text
+
+
+def test_deploy_api_requires_iam_on_every_method(platform):
+    apis = {k: v["Properties"]["Name"] for k, v in resources_of_type(platform.to_json(),
+                                                                      "AWS::ApiGateway::RestApi").items()}
+    deploy_api = next(k for k, name in apis.items() if name == "bluegreen-deploy-api")
+    methods = [m["Properties"] for m in resources_of_type(platform.to_json(), "AWS::ApiGateway::Method").values()
+               if m["Properties"]["RestApiId"] == {"Ref": deploy_api}]
+    assert sorted(m["HttpMethod"] for m in methods) == ["POST", "POST"]
+    assert {m["AuthorizationType"] for m in methods} == {"AWS_IAM"}
+
+
+def test_worker_consumes_only_new_decisions_votes_and_slack_refusals_with_a_dlq(platform):
+    (mapping,) = resources_of_type(platform.to_json(), "AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BisectBatchOnFunctionError"] is True and props["MaximumRecordAgeInSeconds"] == 3600
+    assert props["StartingPosition"] == "TRIM_HORIZON" and "OnFailure" in json.dumps(props["DestinationConfig"])
+    patterns = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
+    assert patterns == [
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"sk": {"S": ["DECISION", {"prefix": "VOTE#"}]}}}},
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"via": {"S": ["slack"]}, "recordType": {"S": ["event"]}}}}]
+    platform.has_resource_properties("AWS::SQS::Queue", {"QueueName": "bluegreen-approval-worker-dlq",
+                                                         "SqsManagedSseEnabled": True})
 
 
 def test_flag_strategies_are_shared_per_rollout_shape(platform):

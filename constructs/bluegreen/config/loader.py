@@ -25,10 +25,15 @@ from bluegreen.limits import (
 )
 from bluegreen.release_timing import INSTALL_AND_TEST_MINUTES, max_release_minutes, worst_case_release_minutes
 from bluegreen.traffic import STYLES, TrafficShift
+from bgruntime.identities import identity_key_problem
 
 EMBEDDED_DEFAULT = "embedded default config (bluegreen/config/default.yaml)"
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,10}[a-z0-9]$")
 NAME_RULE = "2-12 characters: lower-case letters, digits and '-', starting with a letter, not ending with '-'"
+#: no '-' in platform names: then the IAM prefix `<platform>-*` can never match another platform's names
+PLATFORM_NAME_RE = re.compile(r"^[a-z][a-z0-9]{1,11}$")
+PLATFORM_NAME_RULE = "2-12 characters: lower-case letters and digits, starting with a letter (no '-')"
+UNKNOWN_REQUESTER_CHOICES = ("two_approvers", "block")
 CIDR_RE = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$")
 ACM_ARN_RE = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
 SLACK_ID_RE = re.compile(r"^[UWS][A-Z0-9]{2,}$")
@@ -118,6 +123,10 @@ def _check_name(section: Section, key: str, value: str, what: str) -> str:
 
 def _parse_platform(s: Section) -> PlatformSpec:
     name = _check_name(s, "name", s.take_str("name", "bluegreen"), "platform")
+    if not PLATFORM_NAME_RE.match(name):
+        raise s.error("name", f"platform name {name!r} contains '-': IAM patterns {name.split('-')[0]}-* of another "
+                              "platform would match this platform's resources",
+                      f"use {PLATFORM_NAME_RULE}")
     region = s.take_str("region", "eu-west-1")
     if not REGION_RE.match(region):
         raise s.error("region", f"{region!r} is not an AWS region name", "use a region such as eu-west-1")
@@ -150,6 +159,11 @@ def _parse_platform(s: Section) -> PlatformSpec:
                           "use the channel id (C0123ABC), not its name")
     identity_map = slack.take_str_map("identity_map")
     for identity, user in identity_map.items():
+        problem = identity_key_problem(identity)
+        if problem:
+            raise slack.error_at(f"{slack.field('identity_map')}.{identity}", f"{identity!r} {problem}",
+                                 "key each entry by github:<login>, iam:<IAM user ARN> or iam:<assumed-role "
+                                 "session ARN> (see docs/approvals.md, identity map)")
         if not SLACK_ID_RE.match(user):
             raise slack.error_at(f"{slack.field('identity_map')}.{identity}", f"{user!r} is not a Slack user id",
                                  "map each deploy identity to a Slack user id such as U0123ABC")
@@ -354,9 +368,15 @@ def _parse_approval(s: Section) -> ApprovalSpec:
     groups = approvers.take_str_list("groups")
     approvers.done()
     expiry = s.take_int("expiry_minutes", 45)
+    min_approvers = s.take_int("min_approvers", 1)
+    unknown_requester = s.take_choice("unknown_requester", UNKNOWN_REQUESTER_CHOICES, "two_approvers")
     s.done()
+    if not 1 <= min_approvers <= 5:
+        raise s.error("min_approvers", f"{min_approvers} distinct approvers is outside 1..5",
+                      "use 1 (default) or 2 for a two-person rule on every release")
     if not 1 <= expiry <= MAX_APPROVAL_EXPIRY_MINUTES:
-        raise s.error("expiry_minutes", f"{expiry} is not below CodeDeploy's 60-minute hook deadline",
+        raise s.error("expiry_minutes", f"{expiry} minutes leaves no room for the expiry's retries before "
+                                        "CodeDeploy's 60-minute hook deadline",
                       f"use 1..{MAX_APPROVAL_EXPIRY_MINUTES} minutes (default 45)")
     for user in users:
         if not SLACK_ID_RE.match(user) or user.startswith("S"):
@@ -373,7 +393,7 @@ def _parse_approval(s: Section) -> ApprovalSpec:
     if channel is not None and not CHANNEL_RE.match(channel):
         raise s.error("channel", f"{channel!r} is not a Slack channel id", "use the channel id (C0123ABC)")
     return ApprovalSpec(required=required, channel=channel, approvers=ApproverSpec(user_ids=users, group_ids=groups),
-                        expiry_minutes=expiry)
+                        expiry_minutes=expiry, min_approvers=min_approvers, unknown_requester=unknown_requester)
 
 
 def _parse_alarms(s: Section) -> RollbackAlarmsSpec:

@@ -72,6 +72,14 @@ class ApprovalSpec:
     channel: str | None = None
     approvers: ApproverSpec = ApproverSpec()
     expiry_minutes: int = 45
+    #: distinct approvers (never the requester) a release needs; 1..5
+    min_approvers: int = 1
+    #: requester unknown or not in the identity map: "two_approvers" (fail closed) or "block" (only reject/expire)
+    unknown_requester: str = "two_approvers"
+
+    def rules_metadata(self) -> dict[str, object]:
+        """The approval rules the gate reads from `/P/platform` -> `approvalRules.<domain>`."""
+        return {"minApprovers": self.min_approvers, "unknownRequester": self.unknown_requester}
 
 
 @dataclass(frozen=True)

@@ -113,7 +113,12 @@ KEY_DOCS: dict[str, KeyDoc] = {
     f"{D}.approval.approvers.groups": KeyDoc("Slack user-group ids."),
     f"{D}.approval.expiry_minutes": KeyDoc("Unanswered requests fail the deployment after this long.", minimum=1,
                                            maximum=MAX_APPROVAL_EXPIRY_MINUTES,
-                                           why="CodeDeploy fails an unanswered lifecycle hook after 60 minutes."),
+                                           why="CodeDeploy fails an unanswered lifecycle hook after 60 minutes; the "
+                                               "expiry schedule's retries must end before that."),
+    f"{D}.approval.min_approvers": KeyDoc("Distinct approvers every release needs (2: a two-person rule always).",
+                                          minimum=1, maximum=5, why="at most 5 distinct people per release."),
+    f"{D}.approval.unknown_requester": KeyDoc("When who asked cannot be verified or mapped to Slack: "
+                                              "`two_approvers` (default) or `block` (docs/approvals.md)."),
     f"{D}.alarms": KeyDoc("Rollback alarms: 4 built-in (5xx rate and p99 over both target groups, unhealthy hosts, "
                           "the load balancer's 5xx rate) + custom + existing.",
                           why=f"CodeDeploy watches at most {MAX_ALARMS_PER_DEPLOYMENT_GROUP} alarms per deployment "

@@ -1,12 +1,20 @@
-"""Slack interactivity callback: API Gateway REST proxy event in, proxy response out.
+"""Slack interactivity callback: API Gateway REST proxy event in, proxy response out, inside 2.5 s.
 
-Order of checks (cheap and unauthenticated first; nothing changes until `decide`):
-size -> signature headers present -> signature over the raw body -> parse -> known action ->
-item exists -> still PENDING -> not expired -> same channel -> clicker authorized -> not
-self-approval -> deployment still running -> `bgruntime.approvals.decide` -> chat.update -> 200.
+Order (cheap and unauthenticated first; nothing is written before the signature verifies):
+size -> signature headers -> HMAC over the raw body -> parse -> known action -> ONE Query of the
+deployment's records -> the button belongs to the recorded message (channel, message ts, team id,
+app id; absent = refused) -> the rule book (`bgruntime.approvals.evaluate`: approver, not the
+requester, distinct approvers, two-person rule, not expired) -> ONE conditional write (the vote, the
+decision, or the refusal as an EVENT record) -> 200.
 
-Answers: 413 (too big), 400 (malformed), 401 (missing/bad/stale signature); every well-formed but
-refused click gets HTTP 200 with an ephemeral JSON message. Never 5xx, never an exception.
+Before the answer there are at most two AWS calls (Query, conditional put/transaction), plus the
+signing secret on a cold start and a user-group lookup only when the request hook could not record
+the groups' members. Everything else (telling CodeDeploy, updating the message, the ephemeral answer
+via chat.postEphemeral, events) is done by the decision worker from the table's stream, retried
+until done.
+
+Answers: 413 (too big), 400 (malformed), 401 (missing/bad/stale signature); every verified click gets
+HTTP 200 with an empty body (Slack shows the outcome through chat.postEphemeral). Never 5xx.
 """
 from __future__ import annotations
 
@@ -22,7 +30,7 @@ from typing import Any, Mapping
 from approval_gate import messages
 from approval_gate.runtime import Runtime
 from bgruntime import approvals
-from bgruntime.deployments import FINISHED_STATUSES, console_url, error_code
+from bgruntime.deployments import error_code
 from bgruntime.log import get_logger
 from bgruntime.slack import SlackError
 from bgruntime.slack_signature import signature_problem
@@ -41,8 +49,11 @@ class Answer:
     status: int
     body: Mapping[str, Any]
     reason: str
+    text: str = ""
 
     def to_apigw(self) -> dict[str, Any]:
+        if self.status == 200:  # Slack gets the outcome through chat.postEphemeral (worker)
+            return {"statusCode": 200, "headers": {"Content-Type": "text/plain"}, "body": "", "isBase64Encoded": False}
         return {"statusCode": self.status, "headers": {"Content-Type": "application/json"},
                 "body": json.dumps(self.body), "isBase64Encoded": False}
 
@@ -57,6 +68,8 @@ class Click:
     deployment_id: str
     channel_id: str | None
     message_ts: str | None
+    team_id: str | None = None
+    app_id: str | None = None
 
 
 class Deadline:
@@ -68,7 +81,7 @@ class Deadline:
 
 
 def refuse(reason: str, text: str) -> Answer:
-    return Answer(200, messages.ephemeral(text), reason)
+    return Answer(200, messages.ephemeral(text), reason, text)
 
 
 def error(status: int, reason: str, text: str) -> Answer:
@@ -166,6 +179,8 @@ def parse_click(raw: bytes, content_type: str | None = None) -> Click | Answer:
         deployment_id=deployment_id,
         channel_id=_text(channel, "id") or _text(container, "channel_id"),
         message_ts=_text(container, "message_ts") or _text(message, "ts"),
+        team_id=_text(payload.get("team") if isinstance(payload.get("team"), dict) else {}, "id"),
+        app_id=_text(payload, "api_app_id"),
     )
 
 
@@ -179,11 +194,13 @@ def _text(obj: Any, key: str) -> str | None:
 
 
 def handle(event: Any, rt: Runtime, *, budget_seconds: float | None = None) -> dict[str, Any]:
-    """API Gateway proxy event -> proxy response. Never raises, never answers 5xx.
+    """API Gateway proxy event -> proxy response. Never raises, never answers 5xx."""
+    return respond(event, rt, budget_seconds=budget_seconds).to_apigw()
 
-    `budget_seconds` (default `rt.ack_budget_seconds`, 2.5 s): optional work (the GetDeployment
-    pre-check) is skipped and Slack timeouts shrink as the budget runs out.
-    """
+
+def respond(event: Any, rt: Runtime, *, budget_seconds: float | None = None) -> Answer:
+    """The Answer (with its text, for the logs and the tests). `budget_seconds` (default
+    `rt.ack_budget_seconds`, 2.5 s) bounds the only optional network call (a live group lookup)."""
     started = time.monotonic()
     verified = False
     click: Click | None = None
@@ -192,9 +209,12 @@ def handle(event: Any, rt: Runtime, *, budget_seconds: float | None = None) -> d
         if not isinstance(event, Mapping):
             answer = error(400, "bad-event", "malformed request")
         else:
+            prefetch = _prefetch_state(event, rt)
             answer, verified, click = _authenticate(event, rt)
             if answer is None and click is not None:
-                answer = _decide_click(click, rt, deadline)
+                answer = _decide_click(click, rt, deadline, prefetch)
+            elif prefetch is not None:
+                prefetch.discard()
     except Exception:  # noqa: BLE001 - last line of defence: Slack must get a 2xx/4xx, never a 5xx
         _log.exception("callback failed unexpectedly", verified=verified)
         answer = (refuse("internal-error", "Something went wrong handling your click; check the approval message or "
@@ -203,7 +223,7 @@ def handle(event: Any, rt: Runtime, *, budget_seconds: float | None = None) -> d
     _log.info("slack click answered", status=answer.status, reason=answer.reason,
               deployment_id=click.deployment_id if click else None, user_id=click.user_id if click else None,
               action=click.action_id if click else None, ms=round((time.monotonic() - started) * 1000, 1))
-    return answer.to_apigw()
+    return answer
 
 
 def _authenticate(event: Mapping[str, Any], rt: Runtime) -> tuple[Answer | None, bool, Click | None]:
@@ -230,119 +250,119 @@ def _authenticate(event: Mapping[str, Any], rt: Runtime) -> tuple[Answer | None,
     return None, True, parsed
 
 
-def _decide_click(click: Click, rt: Runtime, deadline: Deadline) -> Answer:
-    settings = rt.settings
-    try:
-        item = approvals.get_approval(table_name=settings.table, deployment_id=click.deployment_id,
-                                      dynamodb=rt.dynamodb)
-    except Exception as exc:  # noqa: BLE001
-        _log.exception("could not read the approval item", deployment_id=click.deployment_id)
-        return refuse("store-unavailable", f"Could not read the approval state ({error_code(exc) or type(exc).__name__}); "
-                                           "nothing changed, please try again.")
-    if item is None:
-        return refuse("not-found", f"No approval request exists for deployment {click.deployment_id}. Nothing changed.")
-    domain = str(item.get("domain", "?"))
-    status = str(item.get("status", ""))
-    if status != approvals.PENDING:
-        by = item.get("decidedBy") or {}
-        actor = messages.user_ref(by.get("slackUserId"), approvals.who(by))
-        if status == approvals.EXPIRED:
-            return refuse("already-expired", f"This approval request expired at {item.get('expiresAt')}; the "
-                                             f"deployment was failed. Start a new deployment. Nothing changed.")
-        return refuse("already-decided", f"Deployment {click.deployment_id} was already {status.lower()} by {actor} "
-                                          f"at {item.get('decidedAt', '?')} via {item.get('decidedVia', '?')}. "
-                                          "Nothing changed.")
-    now = rt.now()
-    if int(item.get("expiresAtEpoch", 0) or 0) <= int(now.timestamp()):
-        return refuse("expired", f"This approval request expired at {item.get('expiresAt')}; it can no longer be "
-                                 "approved or rejected (the expiry job fails the deployment). Nothing changed.")
-    if item.get("slackChannel") and click.channel_id and item["slackChannel"] != click.channel_id:
-        return refuse("wrong-channel", "This button does not belong to the approval message of that deployment. "
-                                       "Nothing changed.")
-    allowed, why = _authorized(click.user_id, item, rt, deadline)
-    if not allowed:
-        return refuse("unauthorized" if why is None else "authorization-unavailable", why or (
-            f"You are not an approver for *{messages.escape(domain)}*. Approvers: "
-            f"{_approver_list(item)}. Nothing changed."))
-    decision = ACTIONS[click.action_id]
-    if decision == approvals.APPROVED and item.get("requesterSlackId") == click.user_id:
-        return refuse("self-approval", "You requested this deployment, so you cannot approve it; ask another "
-                                       "approver (you may still reject it). Nothing changed.")
-    finished = _deployment_finished(click.deployment_id, rt, deadline)
-    if finished:
-        return refuse("deployment-finished", finished)
-
-    outcome = approvals.decide(
-        table_name=settings.table, deployment_id=click.deployment_id, decision=decision,
-        decided_by={"slackUserId": click.user_id, "name": click.user_name}, decided_via="slack",
-        reason=None, now=now, dynamodb=rt.dynamodb, codedeploy=rt.codedeploy, events=rt.events)
-    _log.info("decision outcome", deployment_id=click.deployment_id, code=outcome.code, recorded=outcome.recorded,
-              codedeploy_result=outcome.codedeploy_result, decision=decision, user_id=click.user_id)
-    if not outcome.recorded:
-        return refuse(outcome.code.replace("_", "-"), outcome.message)
-    _update_message(outcome.item or item, click, rt, deadline)
-    return Answer(200, messages.ephemeral(outcome.message), outcome.code.replace("_", "-"))
-
-
-def _authorized(user_id: str, item: Mapping[str, Any], rt: Runtime, deadline: Deadline) -> tuple[bool, str | None]:
-    """(allowed, problem): problem is set when membership could not be checked (fail closed)."""
-    if user_id in (item.get("approverUserIds") or []):
-        return True, None
-    groups = [g for g in (item.get("approverGroupIds") or []) if isinstance(g, str)]
-    if not groups:
-        return False, None
-    try:
-        for group in groups:
-            remaining = deadline.remaining() - 0.5  # keep time for decide + chat.update
-            if remaining <= 0.1:
-                return False, "Ran out of time checking your approver group membership; please click again."
-            if user_id in rt.slack(timeout=min(rt.slack_timeout, remaining)).usergroup_members(group):
-                return True, None
-    except SlackError as exc:
-        _log.warning("usergroup membership check failed", reason=exc.reason)
-        return False, f"Could not check your approver group membership (Slack: {exc.reason}); nothing changed, " \
-                      "please try again."
-    except Exception as exc:  # noqa: BLE001 - e.g. bot token secret unavailable
-        _log.exception("usergroup membership check failed")
-        return False, f"Could not check your approver group membership ({type(exc).__name__}); nothing changed."
-    return False, None
-
-
-def _deployment_finished(deployment_id: str, rt: Runtime, deadline: Deadline) -> str | None:
-    """A refusal text when CodeDeploy says the deployment is over; None when running or unknown."""
-    if deadline.remaining() < 1.2:  # an optional pre-check: skip it rather than miss Slack's 3 s
-        return None
-    try:
-        info = rt.codedeploy.get_deployment(deploymentId=deployment_id).get("deploymentInfo") or {}
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc) == "DeploymentDoesNotExistException":
-            return f"CodeDeploy says deployment {deployment_id} does not exist any more; nothing to approve. " \
-                   "Nothing changed."
-        _log.warning("GetDeployment failed; deciding anyway", deployment_id=deployment_id,
-                     error=error_code(exc) or type(exc).__name__)
-        return None
-    status = info.get("status")
-    if status in FINISHED_STATUSES:
-        return (f"Deployment {deployment_id} is already *{status}* in CodeDeploy (stopped, rolled back or "
-                "finished); there is nothing left to approve. Nothing changed.")
+def message_mismatch(click: Click, message: Mapping[str, Any] | None) -> str | None:
+    """Why the clicked button is not the recorded approval message (fail closed), or None."""
+    if not message:
+        return "no approval message is recorded for this deployment"
+    for label, clicked, recorded in (("channel", click.channel_id, message.get("channel")),
+                                     ("message", click.message_ts, message.get("ts")),
+                                     ("workspace", click.team_id, message.get("team")),
+                                     ("app", click.app_id, message.get("appId"))):
+        if not clicked or not recorded or clicked != recorded:
+            return f"the button's {label} does not match the recorded approval message"
     return None
 
 
-def _update_message(item: Mapping[str, Any], click: Click, rt: Runtime, deadline: Deadline) -> None:
-    channel = item.get("slackChannel") or click.channel_id
-    ts = item.get("slackTs") or click.message_ts
-    if not channel or not ts:
-        return
-    text, blocks = messages.decided_message(item, console_url=console_url(rt.settings.region, click.deployment_id))
+class _Prefetch:
+    """Cold container only: the Query of the clicked deployment's records runs while the signing secret is
+    fetched, so a cold click also costs two sequential AWS round trips. Its result is used only if the
+    signature then verifies and names the same deployment; otherwise it is dropped."""
+
+    def __init__(self, deployment_id: str, rt: Runtime) -> None:
+        import threading
+
+        self.deployment_id = deployment_id
+        self._result: Any = None
+        self._thread = threading.Thread(target=self._run, args=(rt,), daemon=True)
+        self._thread.start()
+
+    def _run(self, rt: Runtime) -> None:
+        try:
+            self._result = approvals.load_state(table_name=rt.settings.table, deployment_id=self.deployment_id,
+                                                dynamodb=rt.dynamodb)
+        except Exception as exc:  # noqa: BLE001 - re-raised where the state is used
+            self._result = exc
+
+    def state(self) -> approvals.ApprovalState:
+        self._thread.join()
+        if isinstance(self._result, Exception):
+            raise self._result
+        return self._result
+
+    def discard(self) -> None:
+        """Nothing to do: the thread ends on its own and its result is never used."""
+
+
+def _prefetch_state(event: Mapping[str, Any], rt: Runtime) -> _Prefetch | None:
+    if rt.signing_secret_cached():
+        return None
+    raw = raw_body(event)
+    if isinstance(raw, Answer) or not header(event, "X-Slack-Signature"):
+        return None
+    parsed = parse_click(raw, header(event, "Content-Type"))
+    return _Prefetch(parsed.deployment_id, rt) if isinstance(parsed, Click) else None
+
+
+def _decide_click(click: Click, rt: Runtime, deadline: Deadline, prefetch: _Prefetch | None = None) -> Answer:
+    settings = rt.settings
+    now = rt.now()
+    actor = approvals.Actor(via="slack", name=click.user_name, slack_user_id=click.user_id)
+    action = ACTIONS[click.action_id]
     try:
-        timeout = min(rt.slack_timeout, max(0.3, deadline.remaining()))
-        rt.slack(timeout=timeout).update_message(channel=str(channel), ts=str(ts), text=text, blocks=blocks)
-    except Exception as exc:  # noqa: BLE001 - the decision is recorded; the message is cosmetic
-        _log.warning("could not update the approval message", deployment_id=click.deployment_id,
-                     error=getattr(exc, "reason", type(exc).__name__))
+        if prefetch is not None and prefetch.deployment_id == click.deployment_id:
+            state = prefetch.state()
+        else:
+            state = approvals.load_state(table_name=settings.table, deployment_id=click.deployment_id,
+                                         dynamodb=rt.dynamodb)
+    except Exception as exc:  # noqa: BLE001
+        _log.exception("could not read the approval records", deployment_id=click.deployment_id)
+        return refuse("store-unavailable", f"Could not read the approval state ({error_code(exc) or type(exc).__name__}); "
+                                           "nothing changed, please try again.")
+    if state.request is None:
+        return refuse("not-found", f"No approval request exists for deployment {click.deployment_id}. Nothing changed.")
+    mismatch = message_mismatch(click, state.message)
+    if mismatch:
+        verdict = approvals.Verdict("wrong_message", f"This button is not the approval message of deployment "
+                                                     f"{click.deployment_id} ({mismatch}). Nothing changed.")
+        approvals.refuse_on_record(table_name=settings.table, state=state, actor=actor, action=action,
+                                   verdict=verdict, now=now, dynamodb=rt.dynamodb, channel=click.channel_id,
+                                   clickedTs=click.message_ts, team=click.team_id, appId=click.app_id)
+        return refuse("wrong-message", verdict.message)
+    verdict, _ = approvals.attempt(
+        table_name=settings.table, deployment_id=click.deployment_id, actor=actor, action=action, now=now,
+        dynamodb=rt.dynamodb, state=state, is_approver=lambda a: _is_approver(a, state.request or {}, rt, deadline))
+    _log.info("click outcome", deployment_id=click.deployment_id, code=verdict.code, accepted=verdict.accepted,
+              decision=verdict.decision, user_id=click.user_id, action=action)
+    return Answer(200, messages.ephemeral(verdict.message), verdict.code.replace("_", "-"), verdict.message)
 
 
-def _approver_list(item: Mapping[str, Any]) -> str:
-    names = [f"<@{u}>" for u in item.get("approverUserIds") or []] + \
-            [f"<!subteam^{g}>" for g in item.get("approverGroupIds") or []]
-    return ", ".join(names) if names else "nobody (use `bgctl approve`)"
+def _is_approver(actor: approvals.Actor, request: Mapping[str, Any], rt: Runtime, deadline: Deadline) -> bool | None:
+    """True / False, or None when group membership could not be checked in time (fail closed)."""
+    user_id = actor.slack_user_id
+    if not user_id:
+        return False
+    if user_id in (request.get("approverUserIds") or []):
+        return True
+    members = request.get("approverMembers")
+    if isinstance(members, list):  # recorded by the request hook: no Slack call on the click
+        return user_id in members
+    groups = [g for g in (request.get("approverGroupIds") or []) if isinstance(g, str)]
+    if not groups:
+        return False
+    # Reading the bot token is one more AWS round trip on a cold container: budget it like the Slack call.
+    token_cost = 0.0 if rt.bot_token_cached() else 1.0
+    try:
+        for group in groups:
+            remaining = deadline.remaining() - 1.2 - token_cost  # keep time for the conditional write
+            if remaining <= 0.1:
+                return None
+            if user_id in rt.slack(timeout=min(rt.slack_timeout, remaining)).usergroup_members(group):
+                return True
+            token_cost = 0.0
+    except SlackError as exc:
+        _log.warning("usergroup membership check failed", reason=exc.reason)
+        return None
+    except Exception:  # noqa: BLE001 - e.g. bot token secret unavailable
+        _log.exception("usergroup membership check failed")
+        return None
+    return False

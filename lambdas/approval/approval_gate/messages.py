@@ -62,6 +62,8 @@ class RequestView:
     approver_user_ids: Sequence[str] = ()
     approver_group_ids: Sequence[str] = ()
     warnings: Sequence[str] = field(default_factory=tuple)
+    required_approvals: int = 1
+    blocked: bool = False
 
 
 def request_message(view: RequestView) -> tuple[str, list[dict[str, Any]]]:
@@ -75,26 +77,66 @@ def request_message(view: RequestView) -> tuple[str, list[dict[str, Any]]]:
         {"type": "section", "text": {"type": "mrkdwn", "text": _in_flight_text(view.in_flight)}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": (
             f":hourglass_flowing_sand: Expires {slack_date(view.expires_at)} (in {view.expiry_minutes} min); "
-            f"unanswered means *Failed* and rollback. Approvers: {_approvers_text(view)}")[:3000]}]},
+            f"unanswered means *Failed* and rollback. Approvers: {_approvers_text(view)}. "
+            f"{requirement_text(view.required_approvals, view.blocked, [])}")[:3000]}]},
     ]
     for warning in list(view.warnings)[:3]:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f":warning: {escape(warning, 500)}"}]})
-    blocks.append({
+    blocks.append(_buttons(view.deployment_id, view.domain, tag))
+    return text, blocks
+
+
+def requirement_text(required: int, blocked: bool, approvals: Sequence[Mapping[str, Any]]) -> str:
+    """Who has approved so far and what is still needed (shown on the request and after each vote)."""
+    if blocked:
+        return ":no_entry_sign: Cannot be approved: unverified requester and the domain blocks it (reject or let it expire)."
+    names = ", ".join(user_ref(a.get("slackUserId"), a.get("name") or a.get("iamArn")) for a in approvals)
+    have = len(approvals)
+    done = f"Approved so far by {names}. " if names else ""
+    if have >= required:
+        return done + "No further approval needed."
+    more = required - have
+    return (f"{done}Needs {required} distinct approver{'s' if required > 1 else ''} (not the requester); "
+            f"{more} more to go.")
+
+
+def progress_message(item: Mapping[str, Any], *, console_url: str) -> tuple[str, list[dict[str, Any]]]:
+    """The request message after a vote that did not decide yet: buttons kept, progress shown."""
+    domain = str(item.get("domain", "?"))
+    deployment_id = str(item.get("deploymentId", "?"))
+    tag = image_tag(item.get("image"))
+    progress = requirement_text(int(item.get("requiredApprovals") or 1), bool(item.get("blocked")),
+                                list(item.get("approvals") or []))
+    text = f"Approval needed: {domain} {tag} (deployment {deployment_id}): {progress}"
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Approval needed: {domain} → {tag}"[:150]}},
+        _info_section(domain, item.get("image"), str(item.get("requester", "unknown")), item.get("requesterSlackId"),
+                      _parse(item.get("requestedAt")), deployment_id, console_url, None),
+        {"type": "section", "text": {"type": "mrkdwn", "text": f":busts_in_silhouette: {progress}"[:3000]}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": (
+            f":hourglass_flowing_sand: Expires {slack_date(_parse(item.get('expiresAt')))}; unanswered means *Failed* "
+            "and rollback.")}]},
+        _buttons(deployment_id, domain, tag),
+    ]
+    return text, blocks
+
+
+def _buttons(deployment_id: str, domain: str, tag: str) -> dict[str, Any]:
+    return {
         "type": "actions",
         "block_id": ACTIONS_BLOCK_ID,
         "elements": [
-            {"type": "button", "action_id": ACTION_APPROVE, "style": "primary", "value": view.deployment_id,
+            {"type": "button", "action_id": ACTION_APPROVE, "style": "primary", "value": deployment_id,
              "text": {"type": "plain_text", "text": "Approve"},
              "confirm": {"title": {"type": "plain_text", "text": "Shift production traffic?"},
-                         "text": {"type": "mrkdwn", "text": f"Release *{escape(view.domain)}* `{escape(tag, 60)}` "
+                         "text": {"type": "mrkdwn", "text": f"Release *{escape(domain)}* `{escape(tag, 60)}` "
                                                             "to production traffic."},
                          "confirm": {"type": "plain_text", "text": "Approve"},
                          "deny": {"type": "plain_text", "text": "Cancel"}}},
-            {"type": "button", "action_id": ACTION_REJECT, "style": "danger", "value": view.deployment_id,
+            {"type": "button", "action_id": ACTION_REJECT, "style": "danger", "value": deployment_id,
              "text": {"type": "plain_text", "text": "Reject"}},
         ],
-    })
-    return text, blocks
+    }
 
 
 def decided_message(item: Mapping[str, Any], *, console_url: str) -> tuple[str, list[dict[str, Any]]]:
@@ -111,6 +153,12 @@ def decided_message(item: Mapping[str, Any], *, console_url: str) -> tuple[str, 
         actor = user_ref(by.get("slackUserId"), by.get("name") or by.get("iamArn"))
         line = (f"{_DECISION_ICON.get(status, '')} *{status.capitalize()}* by {actor} "
                 f"{slack_date(decided_at)} via {escape(item.get('decidedVia', '?'), 20)}")
+    if item.get("rule"):
+        line += f" (rule `{escape(item['rule'], 60)}`)"
+    approvers = [a for a in item.get("approvals") or [] if isinstance(a, Mapping)]
+    if len(approvers) > 1:
+        line += "\nApprovers: " + ", ".join(user_ref(a.get("slackUserId"), a.get("name") or a.get("iamArn"))
+                                           for a in approvers)
     if item.get("reason"):
         line += f"\n>{escape(item['reason'], 500)}"
     cd = _codedeploy_text(status, item.get("codeDeployStatus"), item.get("codeDeployResult"))
@@ -190,7 +238,7 @@ def _codedeploy_text(status: str, cd_status: Any, result: Any) -> str:
         return f"CodeDeploy: the approval step had already ended ({cd_status} not applied)."
     if result == "DeploymentDoesNotExist":
         return "CodeDeploy: the deployment no longer exists (decision had no effect)."
-    return f":warning: CodeDeploy could not be told ({escape(result, 80)}); the expiry job retries."
+    return f":warning: CodeDeploy could not be told ({escape(result, 80)}); it is retried until it answers."
 
 
 def _parse(value: Any) -> datetime | None:

@@ -1,16 +1,15 @@
-"""BeforeAllowTraffic hook: record PENDING, post the Slack request, schedule the expiry, return.
+"""BeforeAllowTraffic hook: claim the request, post the Slack message, schedule the expiry, return.
 
 Failure policy (fail closed, but keep the human path open):
-- before the PENDING item exists (bad event, GetDeployment/SSM/DynamoDB failure, missing or
-  invalid approval config): report **Failed** to CodeDeploy at once; the deployment rolls back.
-- `approval.required` is false: report **Succeeded** at once (no item, no message).
-- after the PENDING item exists, Slack down/refusing: keep the PENDING item and the expiry
-  schedule, log an error and put the `Approval Requested` event with `slackPosted: false`.
-  `bgctl approve|reject` still works; otherwise the expiry fails the deployment at `expiresAt`.
-- expiry schedule cannot be created: log an error; CodeDeploy's own 60-minute hook timeout is the
-  backstop (the item then stays PENDING; clicks after `expiresAt` are refused as expired).
-Retried invocations are idempotent: the conditional put finds the item and a message that was
-already posted is not posted again.
+- before the request is claimed (bad event, GetDeployment/SSM/DynamoDB failure, missing or invalid
+  approval config): report **Failed** to CodeDeploy at once; the deployment rolls back.
+- `approval.required` is false: report **Succeeded** at once (no record, no message).
+- the request record (`APPROVAL`) is written with a conditional put *before* anything is posted:
+  however many deliveries of the hook event overlap, exactly one wins the claim and posts one
+  message; the others return without posting.
+- after the claim, Slack down/refusing: keep the request and the expiry schedule, log an error and put
+  the `Approval Requested` event with `slackPosted: false`. `bgctl approve|reject` still works.
+- the rollback rule (docs/approvals.md) records an automatic APPROVED decision instead of a message.
 """
 from __future__ import annotations
 
@@ -21,14 +20,22 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from approval_gate import messages
+from approval_gate.requester import (
+    ROLLBACK_RULE, Requester, requirement, resolve_requester, rollback_rule_applies, stack_updater_from_cloudtrail,
+)
 from approval_gate.runtime import Runtime
 from bgruntime import approvals
-from bgruntime.deployments import console_url, error_code, in_flight_deployments, load_deployment, report_hook_status
+from bgruntime.approval_limits import (
+    DEFAULT_APPROVAL_EXPIRY_MINUTES, EXPIRY_RETRY_ATTEMPTS, EXPIRY_RETRY_WINDOW_SECONDS, MAX_APPROVAL_EXPIRY_MINUTES,
+)
+from bgruntime.deployments import (
+    console_url, error_code, in_flight_deployments, load_deployment, ran_in_production, report_hook_status,
+)
 from bgruntime.log import get_logger
 from bgruntime.slack import SlackError
 
-DEFAULT_EXPIRY_MINUTES = 45
-MAX_EXPIRY_MINUTES = 55  # CodeDeploy fails an unanswered hook after 60 minutes
+DEFAULT_EXPIRY_MINUTES = DEFAULT_APPROVAL_EXPIRY_MINUTES
+MAX_EXPIRY_MINUTES = MAX_APPROVAL_EXPIRY_MINUTES
 _log = get_logger("approval.request")
 
 
@@ -37,22 +44,11 @@ class HookFailure(Exception):
 
 
 def expiry_minutes(approval: Mapping[str, Any]) -> int:
-    """`approval.expiryMinutes` clamped to 1..55 (default 45)."""
+    """`approval.expiryMinutes` clamped to 1..MAX_APPROVAL_EXPIRY_MINUTES (default 45)."""
     value = approval.get("expiryMinutes", DEFAULT_EXPIRY_MINUTES)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         value = DEFAULT_EXPIRY_MINUTES
     return int(min(max(int(value), 1), MAX_EXPIRY_MINUTES))
-
-
-def requester_slack_id(requester: str, identity_map: Mapping[str, Any]) -> str | None:
-    """Translate a deploy identity (`github:alice`) to a Slack user id through the identity map."""
-    if not requester or not isinstance(identity_map, Mapping):
-        return None
-    for key in (requester, requester.lower()):
-        value = identity_map.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 def schedule_name(platform: str, deployment_id: str) -> str:
@@ -102,63 +98,104 @@ def _request(deployment_id: str, hook_id: str, rt: Runtime) -> dict[str, Any]:
     channel = approval.get("channel")
     if not isinstance(channel, str) or not channel:
         raise HookFailure(f"approval.channel is not set for domain {deployment.domain}")
+    state = approvals.load_state(table_name=settings.table, deployment_id=deployment_id, dynamodb=rt.dynamodb)
+    if state.request:
+        _log.warning("approval request already claimed by another delivery; not posting again",
+                     deployment_id=deployment_id, status=state.status)
+        return {"result": "already-requested", "status": state.status}
     users = [u for u in approval.get("approverUserIds") or [] if isinstance(u, str)]
     groups = [g for g in approval.get("approverGroupIds") or [] if isinstance(g, str)]
+    members, members_resolved = _group_members(rt, groups)
     minutes = expiry_minutes(approval)
     expires_at = now + timedelta(minutes=minutes)
     identity_map = platform_meta.get("slackIdentityMap") or {}
-    slack_id = requester_slack_id(deployment.requester, identity_map)
-
-    created, item = approvals.create_pending(
-        table_name=settings.table, deployment_id=deployment_id, hook_execution_id=hook_id,
-        domain=deployment.domain, application_name=deployment.application,
-        deployment_group_name=deployment.group, requester=deployment.requester, requester_slack_id=slack_id,
-        image=deployment.image, requested_at=now, expires_at=expires_at, approver_user_ids=users,
-        approver_group_ids=groups, dynamodb=rt.dynamodb)
-    # ---- from here on the PENDING item exists: never report Failed ourselves, the expiry does ----
-    if not created:
-        _log.warning("approval request already recorded (retried invocation)", deployment_id=deployment_id,
-                     status=item.get("status"), posted=bool(item.get("slackTs")))
-        if item.get("slackTs") or item.get("status") != approvals.PENDING:
-            return {"result": "already-requested", "status": item.get("status")}
-        expires_at = approvals.parse_iso(item.get("expiresAt")) or expires_at
+    requester = resolve_requester(
+        state.registration, identity_map, platform=settings.platform, domain=deployment.domain,
+        stack_updater=stack_updater_from_cloudtrail(rt.client("cloudtrail")))
+    rules = (platform_meta.get("approvalRules") or {}).get(deployment.domain)
+    needed = requirement(rules, requester)
+    registration = state.registration or {}
+    request = approvals.record(
+        deployment_id, approvals.APPROVAL_SK, "request", now, domain=deployment.domain,
+        hookExecutionId=hook_id, applicationName=deployment.application, deploymentGroupName=deployment.group,
+        requester=requester.identity, requesterSlackId=requester.slack_id, requesterSource=requester.source,
+        requesterVerifiedBy=list(requester.verified_by), requesterNote=requester.note, kind=registration.get("kind"),
+        image=deployment.image, taskDefinitionArn=deployment.task_definition_arn, requestedAt=approvals.iso(now),
+        expiresAt=approvals.iso(expires_at), expiresAtEpoch=int(expires_at.timestamp()), status=approvals.PENDING,
+        approverUserIds=users, approverGroupIds=groups, approverMembers=sorted(members) if members_resolved else None,
+        requiredApprovals=needed.required, blocked=needed.blocked, requirement=needed.why, channel=channel)
     try:
-        return _announce(rt, deployment, metadata, platform_meta, channel, users, groups, minutes,
-                         expires_at, slack_id)
-    except Exception as exc:  # noqa: BLE001 - PENDING is recorded: the expiry (or bgctl) decides
+        approvals.put_record(table_name=settings.table, record=request, dynamodb=rt.dynamodb)
+    except approvals.RecordExists:
+        _log.warning("approval request claimed concurrently by another delivery; not posting",
+                     deployment_id=deployment_id)
+        return {"result": "already-requested"}
+    # ---- from here on the request exists: never report Failed ourselves, the expiry does ----
+    state = approvals.ApprovalState.from_records(deployment_id, [registration, request] if registration else [request])
+    try:
+        applies, why = rollback_rule_applies(
+            state.registration, requester, approver_ids=[*users, *members],
+            ran_before=lambda arn: ran_in_production(rt.codedeploy, application=deployment.application,
+                                                     group=deployment.group, task_definition_arn=arn,
+                                                     exclude=deployment_id))
+    except Exception as exc:  # noqa: BLE001 - no evidence = no rule; a human decides
+        applies, why = False, f"could not check the deployment history ({error_code(exc) or type(exc).__name__})"
+    if applies:
+        verdict = approvals.rule_decision(state, now, rule=ROLLBACK_RULE, reason=why)
+        if approvals.commit(verdict, state, now, table_name=settings.table, dynamodb=rt.dynamodb):
+            _log.info("auto-approved by rule", deployment_id=deployment_id, rule=ROLLBACK_RULE, why=why)
+            return {"result": "auto-approved", "rule": ROLLBACK_RULE}
+    try:
+        return _announce(rt, deployment, metadata, platform_meta, channel, users, groups, minutes, expires_at,
+                         requester, needed, state)
+    except Exception as exc:  # noqa: BLE001 - the request is recorded: the expiry (or bgctl) decides
         _log.exception("approval request recorded but announcing it failed", deployment_id=deployment_id)
         return {"result": "pending", "error": type(exc).__name__}
 
 
+def _group_members(rt: Runtime, groups: list[str]) -> tuple[set[str], bool]:
+    """Members of the approver user groups at request time (recorded, so a click needs no Slack call)."""
+    members: set[str] = set()
+    try:
+        for group in groups:
+            members.update(rt.slack(timeout=3.0).usergroup_members(group))
+    except Exception as exc:  # noqa: BLE001 - the callback then checks membership live (budgeted)
+        _log.warning("could not resolve approver groups; clicks will check membership live",
+                     error=getattr(exc, "reason", type(exc).__name__))
+        return set(), False
+    return members, True
+
+
 def _announce(rt: Runtime, deployment: Any, metadata: Mapping[str, Any], platform_meta: Mapping[str, Any],
               channel: str, users: list[str], groups: list[str], minutes: int, expires_at: datetime,
-              slack_id: str | None) -> dict[str, Any]:
+              requester: Requester, needed: Any, state: approvals.ApprovalState) -> dict[str, Any]:
     settings = rt.settings
     deployment_id = deployment.deployment_id
     warnings = []
-    if not slack_id:
-        warnings.append(f"Requester {deployment.requester} has no Slack identity in slackIdentityMap: "
-                        "self-approval cannot be detected.")
+    if not requester.known:
+        warnings.append(f"Requester {requester.identity} is not verified or not in the identity map "
+                        f"({requester.note or 'unmapped'}): {needed.why}.")
     if not users and not groups:
         warnings.append("No approvers configured for this domain: only `bgctl approve` can release it.")
     region = str(metadata.get("region") or settings.region)
     view = messages.RequestView(
         domain=deployment.domain, deployment_id=deployment_id, image=deployment.image,
-        requester=deployment.requester, requester_slack_id=slack_id, started_at=deployment.create_time,
+        requester=requester.identity, requester_slack_id=requester.slack_id, started_at=deployment.create_time,
         console_url=console_url(region, deployment_id), test_endpoint=metadata.get("testEndpoint"),
         expires_at=expires_at, expiry_minutes=minutes, smoke=_smoke(rt, deployment_id),
         in_flight=_in_flight(rt, platform_meta, deployment_id), approver_user_ids=users,
-        approver_group_ids=groups, warnings=warnings)
+        approver_group_ids=groups, warnings=warnings, required_approvals=needed.required, blocked=needed.blocked)
     posted = _post(rt, channel, view)
     scheduled = _schedule_expiry(rt, deployment_id, expires_at)
     _put_event(rt, {"platform": settings.platform, "domain": deployment.domain, "deploymentId": deployment_id,
-                    "status": approvals.PENDING, "requester": deployment.requester, "image": deployment.image,
+                    "status": approvals.PENDING, "requester": requester.identity, "image": deployment.image,
                     "expiresAt": approvals.iso(expires_at), "channel": channel, "slackPosted": posted is not None,
-                    "expiryScheduled": scheduled})
+                    "expiryScheduled": scheduled, "requiredApprovals": needed.required})
     _log.info("approval requested", deployment_id=deployment_id, domain=deployment.domain, channel=channel,
-              slack_posted=posted is not None, expiry_scheduled=scheduled, expires_at=approvals.iso(expires_at))
+              slack_posted=posted is not None, expiry_scheduled=scheduled, expires_at=approvals.iso(expires_at),
+              requester=requester.identity, required_approvals=needed.required)
     return {"result": "pending", "slackPosted": posted is not None, "expiryScheduled": scheduled,
-            "expiresAt": approvals.iso(expires_at)}
+            "expiresAt": approvals.iso(expires_at), "requiredApprovals": needed.required}
 
 
 def _read_parameters(rt: Runtime, domain: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -182,8 +219,9 @@ def _read_parameters(rt: Runtime, domain: str) -> tuple[dict[str, Any], dict[str
 
 def _smoke(rt: Runtime, deployment_id: str) -> dict[str, Any] | None:
     try:
-        return approvals.get_smoke_results(table_name=rt.settings.table, deployment_id=deployment_id,
-                                           dynamodb=rt.dynamodb)
+        answer = rt.dynamodb.get_item(TableName=rt.settings.table, ConsistentRead=True, Key={
+            "pk": {"S": f"{approvals.SMOKE_PK_PREFIX}{deployment_id}"}, "sk": {"S": approvals.SMOKE_SK}})
+        return approvals.from_item(answer.get("Item"))
     except Exception as exc:  # noqa: BLE001 - optional information
         _log.warning("could not read smoke results", deployment_id=deployment_id, error=error_code(exc) or str(exc))
         return None
@@ -215,12 +253,14 @@ def _post(rt: Runtime, channel: str, view: messages.RequestView) -> dict[str, An
             last_error = type(exc).__name__ + ": " + str(exc)[:200]
             break
         ts, posted_channel = answer.get("ts"), answer.get("channel") or channel
+        message = answer.get("message") if isinstance(answer.get("message"), dict) else {}
         if ts:
             try:
-                approvals.set_slack_message(table_name=rt.settings.table, deployment_id=view.deployment_id,
-                                            channel=str(posted_channel), ts=str(ts), dynamodb=rt.dynamodb)
-            except Exception:  # noqa: BLE001
-                _log.exception("posted but could not store channel/ts", deployment_id=view.deployment_id)
+                approvals.put_record(table_name=rt.settings.table, dynamodb=rt.dynamodb, record=approvals.record(
+                    view.deployment_id, approvals.MESSAGE_SK, "message", rt.now(), channel=str(posted_channel),
+                    ts=str(ts), team=message.get("team"), appId=message.get("app_id"), botId=message.get("bot_id")))
+            except Exception:  # noqa: BLE001 - clicks on it are refused (no stored message): bgctl still works
+                _log.exception("posted but could not record the message", deployment_id=view.deployment_id)
         return answer
     _log.error("could not post the approval request to Slack; the request stays PENDING (bgctl approve|reject "
                "works) and expires at expiresAt", deployment_id=view.deployment_id, channel=channel,
@@ -245,7 +285,8 @@ def _schedule_expiry(rt: Runtime, deployment_id: str, expires_at: datetime) -> b
             Description=f"Expire the approval request of CodeDeploy deployment {deployment_id}",
             Target={"Arn": settings.expiry_function_arn, "RoleArn": settings.scheduler_role_arn,
                     "Input": json.dumps({"deploymentId": deployment_id}),
-                    "RetryPolicy": {"MaximumRetryAttempts": 5, "MaximumEventAgeInSeconds": 600}},
+                    "RetryPolicy": {"MaximumRetryAttempts": EXPIRY_RETRY_ATTEMPTS,
+                                    "MaximumEventAgeInSeconds": EXPIRY_RETRY_WINDOW_SECONDS}},
         )
     except Exception as exc:  # noqa: BLE001
         if error_code(exc) == "ConflictException":

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from bgruntime.secrets import get_secret
+from bgruntime.secrets import get_secret, is_cached
 from bgruntime.slack import DEFAULT_BASE_URL, SlackClient
 
 #: Callback: Slack wants the HTTP answer within 3 s, so every AWS call is short and retried once.
@@ -113,6 +113,12 @@ class Runtime:
         if not self.settings.signing_secret_arn:
             raise ConfigurationError("SLACK_SIGNING_SECRET_ARN is not set")
         return get_secret(self.settings.signing_secret_arn, client=self.client("secretsmanager"))
+
+    def signing_secret_cached(self) -> bool:
+        return bool(self.settings.signing_secret_arn) and is_cached(self.settings.signing_secret_arn)
+
+    def bot_token_cached(self) -> bool:
+        return bool(self.settings.bot_token_secret_arn) and is_cached(self.settings.bot_token_secret_arn)
 
     def bot_token(self) -> str:
         if not self.settings.bot_token_secret_arn:

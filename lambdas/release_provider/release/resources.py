@@ -27,7 +27,8 @@ def _type(event: Mapping[str, Any]) -> str:
 def on_event(event: Mapping[str, Any], clients: Callable[[str], Any], now: float) -> dict[str, Any]:
     resource_type = _type(event)
     if resource_type == TRIGGER:
-        return trigger.on_event(event, trigger.Clients(codedeploy=clients("codedeploy"), ecs=clients("ecs")), now)
+        return trigger.on_event(event, trigger.Clients(codedeploy=clients("codedeploy"), ecs=clients("ecs"),
+                                                       deploy_api=clients("deploy_api")), now)
     if resource_type == WAITER:
         return trigger.waiter_on_event(event, now)
     if resource_type == STICKINESS:

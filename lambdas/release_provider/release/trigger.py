@@ -18,7 +18,6 @@ the new revision, or the stack rolls back and production runs the old one.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -27,26 +26,14 @@ from release.deployments import Deployment, revision_label
 from release.outcome import NONE, Refused, ReleaseFailed, complete, on_event_result, waiting
 from release.properties import TriggerProperties, WaiterProperties
 
-APPSPEC_VERSION = "0.0"  # as AWS documents it for ECS AppSpec files (a string, not the number 0)
+REASON_LIMIT = 300  # the deploy API's limit on `reason` (docs/deploy-api.md)
 
 
 @dataclass(frozen=True)
 class Clients:
-    codedeploy: Any
+    codedeploy: Any  # reads and StopDeployment only
     ecs: Any
-
-
-def appspec(*, task_definition_arn: str, container_name: str, container_port: int,
-            hooks: Mapping[str, str]) -> dict:
-    """The ECS AppSpec CodeDeploy needs (hooks are Lambda ARNs keyed by lifecycle event)."""
-    return {
-        "version": APPSPEC_VERSION,
-        "Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": {
-            "TaskDefinition": task_definition_arn,
-            "LoadBalancerInfo": {"ContainerName": container_name, "ContainerPort": container_port},
-        }}}],
-        "Hooks": [{event: arn} for event, arn in sorted(hooks.items())],
-    }
+    deploy_api: Any = None  # bgruntime.deploy_api_client.DeployApiClient: the only way to start a deployment
 
 
 def _physical_id(props: TriggerProperties) -> str:
@@ -71,27 +58,29 @@ def _refuse_if_busy(clients: Clients, props: TriggerProperties) -> None:
 
 
 def _start(clients: Clients, props: TriggerProperties, *, target_arn: str, image: str, cfn_revision: str,
-           from_revision: str, previous: str) -> str:
-    content = json.dumps(appspec(task_definition_arn=target_arn, container_name=props.container_name,
-                                 container_port=props.container_port, hooks=props.hooks), sort_keys=True)
-    description = deployments.describe(
+           from_revision: str, previous: str, stack_id: str, kind: str = "release") -> str:
+    """Through the platform's deploy API, like every deployment: it builds the AppSpec from the domain's published
+    metadata (hooks included) and records who asked. The reason carries the tokens later events read back
+    (`deployments.parse_tokens`); the image goes last, so a long one is what a cut would lose."""
+    from bgruntime.deploy_api_client import Conflict, DeployApiError
+
+    reason = deployments.describe(
         f"cdk deploy of {props.domain} {revision_label(target_arn)}",
-        {"requester": f"cloudformation:{props.stack_name}", "image": image, "source": deployments.SOURCE,
-         "stack": props.stack_name, "cfn-revision": cfn_revision, "from-revision": from_revision,
-         "previous": previous})
+        {"source": deployments.SOURCE, "stack": props.stack_name, "cfn-revision": cfn_revision,
+         "from-revision": from_revision, "previous": previous, "image": image})[:REASON_LIMIT]
     try:
-        answer = clients.codedeploy.create_deployment(
-            applicationName=props.application, deploymentGroupName=props.deployment_group,
-            revision={"revisionType": "AppSpecContent", "appSpecContent": {"content": content}},
-            description=description)
-    except Exception as exc:  # noqa: BLE001 - every refusal becomes one clear CloudFormation event
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
-        if code == "DeploymentLimitExceededException":
-            raise Refused(f"{props.domain}: CodeDeploy refused a second deployment (one is in flight), so "
-                          f"CloudFormation changed nothing; wait for it or `bgctl rollback {props.domain}`, then "
-                          "run `cdk deploy` again.") from None
-        raise
-    return str(answer["deploymentId"])
+        started = clients.deploy_api.start_deployment(
+            domain=props.domain, task_definition_arn=target_arn, kind=kind, reason=reason,
+            source=deployments.SOURCE, stack_id=stack_id)
+    except Conflict as conflict:
+        running = conflict.deployment_id or "a deployment"
+        raise Refused(f"{props.domain}: {running} is in flight (the deploy API refused a second one), so "
+                      f"CloudFormation changed nothing; wait for it or `bgctl rollback {props.domain}`, then run "
+                      "`cdk deploy` again.") from None
+    except DeployApiError as error:
+        raise Refused(f"{props.domain}: the deploy API refused the release ({error.code}: {error.message}); "
+                      "nothing started.") from None
+    return str(started.deployment_id)
 
 
 def on_event(event: Mapping[str, Any], clients: Clients, now: float) -> dict[str, Any]:
@@ -110,16 +99,17 @@ def on_event(event: Mapping[str, Any], clients: Clients, now: float) -> dict[str
                                deployment_id=mine[0].deployment_id if mine else NONE,
                                TaskDefinitionArn=props.task_definition_arn)
     old = TriggerProperties.parse(event["OldResourceProperties"])
-    return _update(props, old, clients, now)
+    return _update(props, old, clients, now, stack_id=str(event.get("StackId", "")))
 
 
-def _update(props: TriggerProperties, old: TriggerProperties, clients: Clients, now: float) -> dict[str, Any]:
+def _update(props: TriggerProperties, old: TriggerProperties, clients: Clients, now: float, *,
+            stack_id: str) -> dict[str, Any]:
     physical = _physical_id(props)
     history = deployments.recent(clients.codedeploy, props.application, props.deployment_group)
     mine = next((d for d in history if d.started_by_stack(props.stack_name)), None)
     if mine and mine.tokens.get("cfn-revision") == revision_label(old.task_definition_arn) \
             and mine.tokens.get("from-revision") == revision_label(props.task_definition_arn):
-        return _revert(props, old, mine, clients, now)
+        return _revert(props, old, mine, clients, now, stack_id=stack_id)
     _refuse_if_busy(clients, props)
     if props.task_definition_arn == old.task_definition_arn:
         return on_event_result(physical, action=NONE, started_at=now, TaskDefinitionArn=_live(clients, props),
@@ -139,13 +129,14 @@ def _update(props: TriggerProperties, old: TriggerProperties, clients: Clients, 
                                                       image=image)
     deployment_id = _start(clients, props, target_arn=target, image=image,
                            cfn_revision=revision_label(props.task_definition_arn),
-                           from_revision=revision_label(old.task_definition_arn), previous=revision_label(live_arn))
+                           from_revision=revision_label(old.task_definition_arn), previous=revision_label(live_arn),
+                           stack_id=stack_id)
     return on_event_result(physical, action="deploy", deployment_id=deployment_id, started_at=now,
                            TaskDefinitionArn=target, Previous=live_arn)
 
 
 def _revert(props: TriggerProperties, old: TriggerProperties, mine: Deployment, clients: Clients,
-            now: float) -> dict[str, Any]:
+            now: float, *, stack_id: str) -> dict[str, Any]:
     """CloudFormation is rolling back the update that started `mine`."""
     physical = _physical_id(props)
     previous = _arn_of(mine.tokens.get("previous", ""), props.task_definition_arn)
@@ -158,9 +149,11 @@ def _revert(props: TriggerProperties, old: TriggerProperties, mine: Deployment, 
                                Reason=f"CodeDeploy already returned production to {revision_label(previous)}")
     _refuse_if_busy(clients, props)
     live_arn = _live(clients, props)
+    # Back to a revision that ran in production: a rollback (all at once; the gate applies its rollback rule).
     deployment_id = _start(clients, props, target_arn=previous, image=mine.tokens.get("image", ""),
                            cfn_revision=revision_label(props.task_definition_arn),
-                           from_revision=revision_label(old.task_definition_arn), previous=revision_label(live_arn))
+                           from_revision=revision_label(old.task_definition_arn), previous=revision_label(live_arn),
+                           stack_id=stack_id, kind="rollback")
     return on_event_result(physical, action="deploy", deployment_id=deployment_id, started_at=now,
                            TaskDefinitionArn=previous, Previous=live_arn)
 

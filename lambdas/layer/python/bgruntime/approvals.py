@@ -1,72 +1,99 @@
-"""The approval store (audit table item `DEPLOYMENT#<id>` / `APPROVAL`) and THE decision code path.
+"""The approval audit trail (append-only records) and THE rules every decision path obeys.
 
-`decide(...)` is used by the Slack callback, the expiry Lambda and `bgctl approve|reject`:
+Every fact is its own immutable item in partition `DEPLOYMENT#<deploymentId>` of the audit table,
+written once with a conditional PutItem (or an all-or-nothing TransactWriteItems of such puts):
 
-1. conditional UpdateItem: `status = PENDING` (and, for APPROVED/REJECTED, `expiresAtEpoch > now`),
-   so the first decision wins and nothing is decided after expiry;
-2. only the winner calls PutLifecycleEventHookExecutionStatus (Succeeded for APPROVED, Failed
-   otherwise);
-3. the CodeDeploy answer is recorded as `codeDeployStatus` / `codeDeployResult`;
-4. an `Approval Decided` event is put on the default bus (best effort).
+| sk | written by | meaning |
+|---|---|---|
+| `REGISTERED` | deploy API (registrar) | who started the deployment, as AWS/GitHub verified it |
+| `APPROVAL` | request hook | the approval request (the claim: one per deployment) |
+| `MESSAGE` | request hook | where the Slack message is (channel, ts, team, app) |
+| `VOTE#<nn>` + `VOTER#<who>` | callback / deploy API | one accepted approval each (two-person rule) |
+| `DECISION` | callback / deploy API / expiry / request hook (rule) | the decision: first conditional put wins |
+| `EVENT#<time>#<nonce>` | callback / deploy API | a refused attempt, with its reason |
+| `CODEDEPLOY#<time>#<nonce>` | worker / deploy API / expiry | what CodeDeploy answered |
 
-Clients: pass boto3 *clients* (`boto3.client("dynamodb")`; a resource or Table raises TypeError).
-None creates a default client on first use, so importing this module does not import boto3.
-Item attribute names follow docs/contracts.md exactly.
+Nothing is ever updated or deleted: the state of an approval is *derived* from its records
+(`ApprovalState`, one strongly consistent Query). `evaluate(...)` is the single rule book used by the
+Slack callback, the deploy API (`bgctl approve|reject`) and the expiry: approver authorization, no
+self-approval, distinct approvers, the two-person rule, no decision after expiry.
+
+Clients: pass boto3 *clients*; none is created at import time.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
+import secrets as _secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from bgruntime.deployments import RESULT_ALREADY_COMPLETED, RESULT_DOES_NOT_EXIST, RESULT_OK, error_code, \
-    report_hook_status
+from bgruntime.deployments import (
+    RESULT_ALREADY_COMPLETED, RESULT_DOES_NOT_EXIST, RESULT_OK, error_code, report_hook_status,
+)
 
 PENDING = "PENDING"
 APPROVED = "APPROVED"
 REJECTED = "REJECTED"
 EXPIRED = "EXPIRED"
 DECISIONS = (APPROVED, REJECTED, EXPIRED)
-DECIDED_VIA = ("slack", "cli", "expiry")
+DECIDED_VIA = ("slack", "cli", "expiry", "rule")
+PK_PREFIX = "DEPLOYMENT#"
+SMOKE_PK_PREFIX = "SMOKE#"
+REGISTERED_SK = "REGISTERED"
 APPROVAL_SK = "APPROVAL"
-SMOKE_SK = "SMOKE"
+MESSAGE_SK = "MESSAGE"
+DECISION_SK = "DECISION"
+VOTE_PREFIX = "VOTE#"
+VOTER_PREFIX = "VOTER#"
+EVENT_PREFIX = "EVENT#"
+CODEDEPLOY_PREFIX = "CODEDEPLOY#"
+SMOKE_SK = "RESULT"
 BY_DOMAIN_INDEX = "byDomain"
 EVENT_SOURCE = "bluegreen.platform"
+#: `unknown_requester` policies
+TWO_APPROVERS = "two_approvers"
+BLOCK = "block"
+#: who tells CodeDeploy about a DECISION: the stream worker (Slack clicks, rules) or its writer.
+DELIVERED_BY_WORKER = "worker"
+DELIVERED_BY_WRITER = "writer"
+#: CodeDeploy answers after which re-sending is pointless
+FINAL_RESULTS = (RESULT_OK, RESULT_ALREADY_COMPLETED, RESULT_DOES_NOT_EXIST)
 
-#: `DecisionOutcome.code` values.
+# `Verdict.code` values
 CODE_DECIDED = "decided"
+CODE_VOTE_RECORDED = "vote_recorded"
 CODE_ALREADY_DECIDED = "already_decided"
+CODE_ALREADY_VOTED = "already_voted"
 CODE_EXPIRED = "expired"
 CODE_NOT_FOUND = "not_found"
+CODE_UNAUTHORIZED = "unauthorized"
+CODE_AUTH_UNAVAILABLE = "authorization_unavailable"
+CODE_SELF_APPROVAL = "self_approval"
+CODE_BLOCKED = "blocked_unknown_requester"
+CODE_CONFLICT = "conflict"
 CODE_CODEDEPLOY_ERROR = "codedeploy_error"
 
 _log = logging.getLogger(__name__)
 _VERB = {APPROVED: "Approved", REJECTED: "Rejected", EXPIRED: "Expired"}
 
 
-@dataclass(frozen=True)
-class DecisionOutcome:
-    """What `decide` did. `recorded` is True only for the call whose conditional write won."""
-
-    recorded: bool
-    status: str  # item status after the call ("" when there is no item)
-    code: str  # decided | already_decided | expired | not_found | codedeploy_error
-    codedeploy_result: str | None  # OK | LifecycleEventAlreadyCompleted | DeploymentDoesNotExist | ERROR:<code>
-    message: str  # one human line, safe to show in Slack or a terminal
-    item: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
-
-
 # ---------------------------------------------------------------------------------------------
-# time helpers
+# time and DynamoDB attribute helpers
 
 
 def iso(moment: datetime) -> str:
-    """ISO-8601 UTC with a `Z`, second precision (`requestedAt`, `expiresAt`, `decidedAt`)."""
+    """ISO-8601 UTC with a `Z`, second precision."""
     return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_ms(moment: datetime) -> str:
+    """ISO-8601 UTC with milliseconds: sort keys of records that can happen in the same second."""
+    utc = _utc(moment)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def parse_iso(value: Any) -> datetime | None:
@@ -81,10 +108,6 @@ def parse_iso(value: Any) -> datetime | None:
 
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-
-
-# ---------------------------------------------------------------------------------------------
-# DynamoDB attribute (de)serialisation without boto3.dynamodb (keeps imports light)
 
 
 def to_attr(value: Any) -> dict[str, Any]:
@@ -129,87 +152,467 @@ def from_item(item: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return None if not item else {k: from_attr(v) for k, v in item.items()}
 
 
-def approval_key(deployment_id: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"DEPLOYMENT#{deployment_id}"}, "sk": {"S": APPROVAL_SK}}
+def to_item(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: to_attr(v) for k, v in record.items() if v is not None}
+
+
+def partition(deployment_id: str) -> str:
+    return f"{PK_PREFIX}{deployment_id}"
+
+
+def key(deployment_id: str, sk: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": partition(deployment_id)}, "sk": {"S": sk}}
+
+
+def nonce() -> str:
+    return _secrets.token_hex(4)
 
 
 # ---------------------------------------------------------------------------------------------
-# store helpers
+# actors and derived state
 
 
-def create_pending(*, table_name: str, deployment_id: str, hook_execution_id: str, domain: str,
-                   application_name: str, deployment_group_name: str, requester: str,
-                   requester_slack_id: str | None, image: str | None, requested_at: datetime,
-                   expires_at: datetime, approver_user_ids: Iterable[str] = (),
-                   approver_group_ids: Iterable[str] = (), dynamodb: Any = None) -> tuple[bool, dict[str, Any]]:
-    """Put the PENDING approval item unless one exists (`attribute_not_exists(pk)`).
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a Slack user (`slack_user_id`), an IAM principal (`iam_arn`, mapped to a Slack id when
+    the identity map knows it) or the platform itself (expiry, rules)."""
 
-    Returns `(created, item)`: `(False, existing item)` when a retried hook invocation finds it.
-    """
-    client = _client(dynamodb, "dynamodb")
-    item: dict[str, Any] = {
-        "pk": f"DEPLOYMENT#{deployment_id}",
-        "sk": APPROVAL_SK,
-        "domain": domain,
-        "deploymentId": deployment_id,
-        "hookExecutionId": hook_execution_id,
-        "applicationName": application_name,
-        "deploymentGroupName": deployment_group_name,
-        "requester": requester,
-        "requestedAt": iso(requested_at),
-        "expiresAt": iso(expires_at),
-        "expiresAtEpoch": int(_utc(expires_at).timestamp()),
-        "status": PENDING,
-        "approverUserIds": [str(u) for u in approver_user_ids],
-        "approverGroupIds": [str(g) for g in approver_group_ids],
-    }
-    if requester_slack_id:
-        item["requesterSlackId"] = requester_slack_id
-    if image:
-        item["image"] = image
-    try:
-        client.put_item(TableName=table_name, Item={k: to_attr(v) for k, v in item.items()},
-                        ConditionExpression="attribute_not_exists(pk)")
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc) != "ConditionalCheckFailedException":
-            raise
-        existing = get_approval(table_name=table_name, deployment_id=deployment_id, dynamodb=client)
-        return False, existing or item
-    return True, item
+    via: str
+    name: str
+    slack_user_id: str | None = None
+    iam_arn: str | None = None
+
+    @property
+    def voter_key(self) -> str:
+        """The same person clicking in Slack and calling bgctl has one key (their Slack id)."""
+        if self.slack_user_id:
+            return self.slack_user_id
+        return f"iam:{self.iam_arn}" if self.iam_arn else f"platform:{self.name}"
+
+    def as_record(self) -> dict[str, Any]:
+        return {k: v for k, v in {"slackUserId": self.slack_user_id, "iamArn": self.iam_arn,
+                                  "name": self.name}.items() if v}
+
+
+@dataclass(frozen=True)
+class ApprovalState:
+    """Everything recorded about one deployment's approval, derived from its records."""
+
+    deployment_id: str
+    registration: Mapping[str, Any] | None = None
+    request: Mapping[str, Any] | None = None
+    message: Mapping[str, Any] | None = None
+    votes: Sequence[Mapping[str, Any]] = ()
+    voters: frozenset[str] = frozenset()
+    decision: Mapping[str, Any] | None = None
+    codedeploy: Sequence[Mapping[str, Any]] = ()
+    events: Sequence[Mapping[str, Any]] = ()
+
+    @classmethod
+    def from_records(cls, deployment_id: str, records: Iterable[Mapping[str, Any]]) -> "ApprovalState":
+        by_sk = {str(r.get("sk")): r for r in records}
+        ordered = sorted(by_sk.items())
+        return cls(
+            deployment_id=deployment_id, registration=by_sk.get(REGISTERED_SK), request=by_sk.get(APPROVAL_SK),
+            message=by_sk.get(MESSAGE_SK), decision=by_sk.get(DECISION_SK),
+            votes=tuple(r for sk, r in ordered if sk.startswith(VOTE_PREFIX)),
+            voters=frozenset(sk[len(VOTER_PREFIX):] for sk, _ in ordered if sk.startswith(VOTER_PREFIX)),
+            codedeploy=tuple(r for sk, r in ordered if sk.startswith(CODEDEPLOY_PREFIX)),
+            events=tuple(r for sk, r in ordered if sk.startswith(EVENT_PREFIX)))
+
+    @property
+    def status(self) -> str:
+        if self.decision:
+            return str(self.decision.get("status"))
+        if self.request and self.request.get("status") in DECISIONS:  # an item from before append-only records
+            return str(self.request["status"])
+        return PENDING if self.request else ""
+
+    @property
+    def required_approvals(self) -> int:
+        return int((self.request or {}).get("requiredApprovals") or 1)
+
+    @property
+    def blocked(self) -> bool:
+        return bool((self.request or {}).get("blocked"))
+
+    @property
+    def last_codedeploy(self) -> Mapping[str, Any] | None:
+        return self.codedeploy[-1] if self.codedeploy else None
+
+    @property
+    def delivered(self) -> bool:
+        """CodeDeploy has the decision (or can no longer take it)."""
+        return any(r.get("result") in FINAL_RESULTS for r in self.codedeploy)
+
+    def approvers_so_far(self) -> list[Mapping[str, Any]]:
+        return [dict(v.get("by") or {}) for v in self.votes]
+
+    def view(self) -> dict[str, Any]:
+        """One flat dict in the shape the messages, `bgctl` and older readers use."""
+        out: dict[str, Any] = dict(self.request or {})
+        out.pop("sk", None)
+        if self.message:
+            out.update(slackChannel=self.message.get("channel"), slackTs=self.message.get("ts"))
+        out["status"] = self.status
+        out["approvals"] = self.approvers_so_far()
+        if self.decision:
+            for name in ("decidedBy", "decidedVia", "decidedAt", "reason", "rule"):
+                if self.decision.get(name) is not None:
+                    out[name] = self.decision[name]
+        last = self.last_codedeploy
+        if last:
+            out.update(codeDeployStatus=last.get("status"), codeDeployResult=last.get("result"))
+        return out
+
+
+def load_state(*, table_name: str, deployment_id: str, dynamodb: Any) -> ApprovalState:
+    """All records of one deployment: one strongly consistent Query (paginated)."""
+    records: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "TableName": table_name, "ConsistentRead": True, "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": partition(deployment_id)}}}
+    while True:
+        answer = _client(dynamodb).query(**kwargs)
+        records.extend(from_item(i) or {} for i in answer.get("Items", []))
+        if not answer.get("LastEvaluatedKey"):
+            break
+        kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    return ApprovalState.from_records(deployment_id, records)
 
 
 def get_approval(*, table_name: str, deployment_id: str, dynamodb: Any = None) -> dict[str, Any] | None:
-    """The approval item as plain Python values (strongly consistent read), or None."""
-    answer = _client(dynamodb, "dynamodb").get_item(TableName=table_name, Key=approval_key(deployment_id),
-                                                   ConsistentRead=True)
-    return from_item(answer.get("Item"))
+    """The derived view of an approval (None when no request was recorded)."""
+    state = load_state(table_name=table_name, deployment_id=deployment_id, dynamodb=dynamodb)
+    return state.view() if state.request else None
 
 
-def get_smoke_results(*, table_name: str, deployment_id: str, dynamodb: Any = None) -> dict[str, Any] | None:
-    """The `SMOKE` item written by the smoke-test hook, or None."""
-    answer = _client(dynamodb, "dynamodb").get_item(
-        TableName=table_name, Key={"pk": {"S": f"DEPLOYMENT#{deployment_id}"}, "sk": {"S": SMOKE_SK}})
-    return from_item(answer.get("Item"))
+# ---------------------------------------------------------------------------------------------
+# writing records (conditional puts only)
 
 
-def set_slack_message(*, table_name: str, deployment_id: str, channel: str, ts: str, dynamodb: Any = None) -> None:
-    """Remember where the approval message was posted (for chat.update on decision/expiry)."""
-    _client(dynamodb, "dynamodb").update_item(
-        TableName=table_name, Key=approval_key(deployment_id),
-        UpdateExpression="SET slackChannel = :c, slackTs = :t",
-        ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeValues={":c": {"S": channel}, ":t": {"S": ts}})
+class RecordExists(Exception):
+    """The conditional put lost: the record (or one of a transaction's records) already exists."""
+
+
+def put_record(*, table_name: str, record: Mapping[str, Any], dynamodb: Any) -> None:
+    """PutItem unless an item with the same key exists (RecordExists then)."""
+    try:
+        _client(dynamodb).put_item(TableName=table_name, Item=to_item(record),
+                                   ConditionExpression="attribute_not_exists(pk)")
+    except Exception as exc:  # noqa: BLE001
+        if error_code(exc) == "ConditionalCheckFailedException":
+            raise RecordExists(str(record.get("sk"))) from None
+        raise
+
+
+def put_records(*, table_name: str, records: Sequence[Mapping[str, Any]], dynamodb: Any,
+                unexpired: tuple[str, int] | None = None, undecided: str | None = None) -> None:
+    """All records or none (TransactWriteItems of conditional puts).
+
+    `unexpired=(deployment_id, now_epoch)` adds a check that the request's `expiresAtEpoch` is later;
+    `undecided=deployment_id` adds a check that no DECISION exists (unless this transaction writes it).
+    """
+    if len(records) == 1 and not unexpired and not undecided:
+        put_record(table_name=table_name, record=records[0], dynamodb=dynamodb)
+        return
+    items: list[dict[str, Any]] = [{"Put": {"TableName": table_name, "Item": to_item(r),
+                                            "ConditionExpression": "attribute_not_exists(pk)"}} for r in records]
+    if unexpired:
+        items.append({"ConditionCheck": {
+            "TableName": table_name, "Key": key(unexpired[0], APPROVAL_SK),
+            "ConditionExpression": "expiresAtEpoch > :now",
+            "ExpressionAttributeValues": {":now": {"N": str(unexpired[1])}}}})
+    if undecided and not any(r.get("sk") == DECISION_SK for r in records):
+        items.append({"ConditionCheck": {"TableName": table_name, "Key": key(undecided, DECISION_SK),
+                                         "ConditionExpression": "attribute_not_exists(pk)"}})
+    try:
+        _client(dynamodb).transact_write_items(TransactItems=items)
+    except Exception as exc:  # noqa: BLE001
+        if error_code(exc) in ("TransactionCanceledException", "ConditionalCheckFailedException"):
+            raise RecordExists(",".join(str(r.get("sk")) for r in records)) from None
+        raise
+
+
+def record(deployment_id: str, sk: str, record_type: str, now: datetime, **attrs: Any) -> dict[str, Any]:
+    """A record dict: keys, `recordType`, `deploymentId`, `recordedAt` plus `attrs` (None dropped)."""
+    return {"pk": partition(deployment_id), "sk": sk, "recordType": record_type, "deploymentId": deployment_id,
+            "recordedAt": iso_ms(now), **{k: v for k, v in attrs.items() if v is not None}}
+
+
+def event_record(deployment_id: str, now: datetime, *, actor: Actor, action: str, code: str, message: str,
+                 domain: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A refused (or otherwise noteworthy) attempt: `EVENT#<time>#<nonce>`."""
+    return record(deployment_id, f"{EVENT_PREFIX}{iso_ms(now)}#{nonce()}", "event", now, actor=actor.as_record(),
+                  via=actor.via, action=action, outcome="refused", code=code, message=message[:1000], domain=domain,
+                  **extra)
+
+
+def codedeploy_record(deployment_id: str, now: datetime, *, status: str, result: str, delivered_by: str,
+                      hook_execution_id: str | None = None) -> dict[str, Any]:
+    return record(deployment_id, f"{CODEDEPLOY_PREFIX}{iso_ms(now)}#{nonce()}", "codedeploy", now, status=status,
+                  result=result, deliveredBy=delivered_by)
+
+
+# ---------------------------------------------------------------------------------------------
+# the rule book
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What an attempt leads to. `records` are written (all or none) when `accepted`."""
+
+    code: str
+    message: str
+    accepted: bool = False
+    decision: str | None = None
+    records: tuple[Mapping[str, Any], ...] = field(default=(), compare=False)
+    check_unexpired: bool = False
+
+    @property
+    def final(self) -> bool:
+        return self.decision is not None
+
+
+def is_requester(state: ApprovalState, actor: Actor) -> bool:
+    """The actor started this deployment (same Slack user, or the very same IAM principal)."""
+    request = state.request or {}
+    if actor.slack_user_id and actor.slack_user_id == request.get("requesterSlackId"):
+        return True
+    principal = ((state.registration or {}).get("requester") or {}).get("principalArn")
+    return bool(actor.iam_arn and principal and actor.iam_arn == principal)
+
+
+def evaluate(state: ApprovalState, actor: Actor, action: str, now: datetime, *,
+             is_approver: Callable[[Actor], bool | None], reason: str | None = None,
+             delivered_by: str = DELIVERED_BY_WORKER) -> Verdict:
+    """Apply the rules to one attempt. `action`: APPROVED | REJECTED | EXPIRED.
+
+    `is_approver(actor)` -> True / False / None (membership could not be checked: refused, fail closed).
+    Rejecting needs one approver (the requester included); approving needs `requiredApprovals` distinct
+    approvers, none of them the requester; EXPIRED is the platform's own decision.
+    """
+    if action not in DECISIONS:
+        raise ValueError(f"action must be one of {DECISIONS}, not {action!r}")
+    deployment_id = state.deployment_id
+    request = state.request
+    if not request:
+        return Verdict(CODE_NOT_FOUND, f"No approval request exists for deployment {deployment_id}; nothing changed.")
+    if state.decision or state.status in DECISIONS:
+        decision = state.decision or request
+        return Verdict(CODE_ALREADY_DECIDED, (
+            f"Deployment {deployment_id} was already {str(decision.get('status')).lower()} by "
+            f"{who(decision.get('decidedBy'))} at {decision.get('decidedAt', '?')} via {decision.get('decidedVia', '?')}; "
+            "nothing changed."))
+    now = _utc(now)
+    domain = str(request.get("domain", ""))
+    if action == EXPIRED:
+        return _decide(state, actor, EXPIRED, now, reason or "no decision before the approval expired",
+                       delivered_by=delivered_by, check_unexpired=False)
+    if int(request.get("expiresAtEpoch", 0) or 0) <= int(now.timestamp()):
+        return Verdict(CODE_EXPIRED, f"This approval request expired at {request.get('expiresAt')}; it can no longer "
+                                     "be approved or rejected (the expiry fails the deployment). Nothing changed.")
+    allowed = is_approver(actor)
+    if allowed is None:
+        return Verdict(CODE_AUTH_UNAVAILABLE, "Could not check that you are an approver; nothing changed, "
+                                              "please try again.")
+    if not allowed:
+        return Verdict(CODE_UNAUTHORIZED, f"You are not an approver for {domain}. Nothing changed.")
+    if action == REJECTED:
+        return _decide(state, actor, REJECTED, now, reason, delivered_by=delivered_by)
+    if is_requester(state, actor):
+        return Verdict(CODE_SELF_APPROVAL, "You requested this deployment, so you cannot approve it; ask another "
+                                           "approver (you may still reject it). Nothing changed.")
+    if actor.voter_key in state.voters:
+        return Verdict(CODE_ALREADY_VOTED, f"You already approved; {still_needed(state)} Nothing changed.")
+    if state.blocked:
+        return Verdict(CODE_BLOCKED, "The requester of this deployment is not verified and this domain blocks such "
+                                     "deployments (unknown_requester: block): it cannot be approved, only rejected "
+                                     "or left to expire. Nothing changed.")
+    slot = len(state.votes) + 1
+    vote = record(deployment_id, f"{VOTE_PREFIX}{slot:02d}", "vote", now, by=actor.as_record(), via=actor.via,
+                  reason=reason, domain=domain)
+    voter = record(deployment_id, f"{VOTER_PREFIX}{actor.voter_key}", "voter", now, by=actor.as_record(),
+                   via=actor.via, vote=vote["sk"])
+    if slot < state.required_approvals:
+        remaining = state.required_approvals - slot
+        return Verdict(CODE_VOTE_RECORDED, (
+            f"Your approval of {domain} deployment {deployment_id} is recorded ({slot} of {state.required_approvals}); "
+            f"{remaining} more approver{'s' if remaining > 1 else ''} other than you and the requester must approve "
+            "before traffic moves."), accepted=True, records=(vote, voter), check_unexpired=True)
+    approvers = [*state.approvers_so_far(), actor.as_record()]
+    verdict = _decide(state, actor, APPROVED, now, reason, delivered_by=delivered_by, approvers=approvers)
+    return Verdict(verdict.code, verdict.message, True, APPROVED, (vote, voter, *verdict.records), True)
+
+
+def _decide(state: ApprovalState, actor: Actor, status: str, now: datetime, reason: str | None, *,
+            delivered_by: str, approvers: list[Mapping[str, Any]] | None = None, rule: str | None = None,
+            check_unexpired: bool = True) -> Verdict:
+    request = state.request or {}
+    decision = record(state.deployment_id, DECISION_SK, "decision", now, status=status, decidedBy=actor.as_record(),
+                      decidedVia=actor.via, decidedAt=iso(now), reason=(reason or None) and str(reason)[:1000],
+                      rule=rule, approvers=approvers, deliveredBy=delivered_by, domain=request.get("domain"),
+                      hookExecutionId=request.get("hookExecutionId"))
+    head = f"{_VERB[status]} {request.get('domain', '')} deployment {state.deployment_id}".replace("  ", " ")
+    if status != EXPIRED:
+        head += f" by {actor.name} via {actor.via}"
+    effect = {APPROVED: "traffic will shift once CodeDeploy is told", REJECTED: "the deployment fails and rolls back",
+              EXPIRED: "the deployment fails and rolls back"}[status]
+    return Verdict(CODE_DECIDED, f"{head} at {iso(now)}; {effect}.", True, status, (decision,),
+                   check_unexpired=check_unexpired)
+
+
+def rule_decision(state: ApprovalState, now: datetime, *, rule: str, reason: str) -> Verdict:
+    """An automatic APPROVED by a named platform rule (e.g. a rollback to a known-good revision)."""
+    return _decide(state, Actor(via="rule", name=f"rule {rule}"), APPROVED, now, reason,
+                   delivered_by=DELIVERED_BY_WORKER, rule=rule)
+
+
+def still_needed(state: ApprovalState) -> str:
+    have, need = len(state.votes), state.required_approvals
+    if state.blocked:
+        return "this deployment cannot be approved (unverified requester, domain blocks it)."
+    if have >= need:
+        return "no further approval is needed."
+    return f"{have} of {need} approvals so far; {need - have} more needed."
+
+
+def commit(verdict: Verdict, state: ApprovalState, now: datetime, *, table_name: str, dynamodb: Any) -> bool:
+    """Write an accepted verdict's records; False when a concurrent writer won (nothing written)."""
+    if not verdict.accepted:
+        raise ValueError("only accepted verdicts are written")
+    try:
+        put_records(table_name=table_name, records=verdict.records, dynamodb=dynamodb,
+                    unexpired=(state.deployment_id, int(_utc(now).timestamp())) if verdict.check_unexpired else None,
+                    undecided=state.deployment_id)
+    except RecordExists:
+        return False
+    return True
+
+
+def attempt(*, table_name: str, deployment_id: str, actor: Actor, action: str, now: datetime, dynamodb: Any,
+            is_approver: Callable[[Actor], bool | None], reason: str | None = None,
+            delivered_by: str = DELIVERED_BY_WORKER, state: ApprovalState | None = None,
+            record_refusal: bool = True, retries: int = 1) -> tuple[Verdict, ApprovalState]:
+    """Read (unless `state` is given), evaluate, write. A lost race re-reads and re-evaluates (`retries`).
+
+    Refusals are recorded as EVENT records when `record_refusal` (best effort: a failing audit write
+    of a refusal is logged, the refusal stands). Returns the verdict and the state it was based on.
+    """
+    for round_ in range(retries + 1):
+        if state is None:
+            state = load_state(table_name=table_name, deployment_id=deployment_id, dynamodb=dynamodb)
+        verdict = evaluate(state, actor, action, now, is_approver=is_approver, reason=reason,
+                           delivered_by=delivered_by)
+        if not verdict.accepted:
+            if record_refusal and state.request is not None:
+                refuse_on_record(table_name=table_name, state=state, actor=actor, action=action, verdict=verdict,
+                                 now=now, dynamodb=dynamodb)
+            return verdict, state
+        if commit(verdict, state, now, table_name=table_name, dynamodb=dynamodb):
+            return verdict, state
+        state = None  # somebody else wrote first: look again
+    conflict = Verdict(CODE_CONFLICT, f"Deployment {deployment_id} changed while you acted; nothing changed, "
+                                      "look again and retry.")
+    return conflict, state  # type: ignore[return-value]
+
+
+def refuse_on_record(*, table_name: str, state: ApprovalState, actor: Actor, action: str, verdict: Verdict,
+                     now: datetime, dynamodb: Any, **extra: Any) -> None:
+    entry = event_record(state.deployment_id, now, actor=actor, action=action, code=verdict.code,
+                         message=verdict.message, domain=(state.request or {}).get("domain"), **extra)
+    try:
+        put_record(table_name=table_name, record=entry, dynamodb=dynamodb)
+    except Exception as exc:  # noqa: BLE001 - the refusal stands; the log keeps it
+        _log.warning("could not record a refused attempt", extra={"fields": {
+            "deployment_id": state.deployment_id, "code": verdict.code, "error": error_code(exc) or type(exc).__name__}})
+
+
+# ---------------------------------------------------------------------------------------------
+# telling CodeDeploy
+
+
+@dataclass(frozen=True)
+class Delivery:
+    result: str | None  # None: nothing to deliver
+    status: str | None
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.result in FINAL_RESULTS
+
+    @property
+    def retryable(self) -> bool:
+        return bool(self.result) and self.result not in FINAL_RESULTS
+
+
+def deliver(state: ApprovalState, *, table_name: str, now: datetime, delivered_by: str, dynamodb: Any,
+            codedeploy: Any, force: bool = False) -> Delivery:
+    """Tell CodeDeploy the recorded decision unless it already has it; record its answer (CODEDEPLOY#...).
+
+    `force` re-sends even when a final answer is recorded (never needed in practice; kept for tests).
+    """
+    decision = state.decision
+    if not decision:
+        return Delivery(None, None, "no decision recorded yet")
+    if state.delivered and not force:
+        last = state.last_codedeploy or {}
+        return Delivery(str(last.get("result")), str(last.get("status")), "CodeDeploy already has the decision")
+    status = "Succeeded" if decision.get("status") == APPROVED else "Failed"
+    hook = str(decision.get("hookExecutionId") or (state.request or {}).get("hookExecutionId") or "")
+    result = report_hook_status(codedeploy, state.deployment_id, hook, status)
+    try:
+        put_record(table_name=table_name, dynamodb=dynamodb, record=codedeploy_record(
+            state.deployment_id, now, status=status, result=result, delivered_by=delivered_by))
+    except Exception as exc:  # noqa: BLE001 - CodeDeploy has been told; the log keeps the answer
+        _log.warning("could not record the CodeDeploy answer", extra={"fields": {
+            "deployment_id": state.deployment_id, "result": result, "error": error_code(exc) or type(exc).__name__}})
+    return Delivery(result, status, delivery_message(state, status, result))
+
+
+def delivery_message(state: ApprovalState, cd_status: str, result: str) -> str:
+    head = f"Deployment {state.deployment_id}: CodeDeploy"
+    if result == RESULT_OK:
+        return f"{head} told {cd_status}."
+    if result == RESULT_ALREADY_COMPLETED:
+        return (f"{head} says the approval step already ended (answered elsewhere, timed out or the deployment was "
+                "stopped); the decision had no effect.")
+    if result == RESULT_DOES_NOT_EXIST:
+        return f"{head} says the deployment no longer exists; the decision had no effect."
+    return f"{head} could not be told ({result}); the decision is recorded and will be re-sent."
+
+
+def put_decided_event(events: Any, state: ApprovalState, delivery: Delivery | None) -> None:
+    decision = state.decision or {}
+    request = state.request or {}
+    domain = str(request.get("domain", decision.get("domain", "")))
+    detail = {"platform": os.environ.get("PLATFORM_NAME") or "", "domain": domain,
+              "deploymentId": state.deployment_id, "decision": decision.get("status"), "status": decision.get("status"),
+              "decidedBy": decision.get("decidedBy"), "decidedVia": decision.get("decidedVia"),
+              "decidedAt": decision.get("decidedAt"), "reason": decision.get("reason"), "rule": decision.get("rule"),
+              "approvers": decision.get("approvers"),
+              "codeDeployResult": delivery.result if delivery else None}
+    try:
+        events.put_events(Entries=[{"Source": EVENT_SOURCE, "DetailType": "Approval Decided",
+                                    "Detail": json.dumps(detail, default=str)}])
+    except Exception:  # noqa: BLE001 - the audit record is the record; the event is a notification
+        _log.warning("could not put the Approval Decided event", exc_info=True,
+                     extra={"fields": {"deployment_id": state.deployment_id}})
+
+
+# ---------------------------------------------------------------------------------------------
+# listings
 
 
 def list_by_domain(*, table_name: str, domain: str, limit: int = 20, dynamodb: Any = None) -> list[dict[str, Any]]:
-    """Approval items of one domain, newest `requestedAt` first (GSI `byDomain`)."""
-    client = _client(dynamodb, "dynamodb")
+    """Approval requests of one domain, newest `requestedAt` first (GSI `byDomain`)."""
+    client = _client(dynamodb)
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "TableName": table_name, "IndexName": BY_DOMAIN_INDEX, "ScanIndexForward": False,
         "KeyConditionExpression": "#d = :d", "ExpressionAttributeNames": {"#d": "domain"},
-        "ExpressionAttributeValues": {":d": {"S": domain}}, "Limit": max(1, limit),
-    }
+        "ExpressionAttributeValues": {":d": {"S": domain}}, "Limit": max(1, limit)}
     while len(items) < limit:
         answer = client.query(**kwargs)
         items.extend(i for i in (from_item(raw) for raw in answer.get("Items", [])) if i and i.get("sk") == APPROVAL_SK)
@@ -219,176 +622,17 @@ def list_by_domain(*, table_name: str, domain: str, limit: int = 20, dynamodb: A
     return items[:limit]
 
 
-# ---------------------------------------------------------------------------------------------
-# the decision
-
-
-def decide(*, table_name: str, deployment_id: str, decision: str, decided_by: dict, decided_via: str,
-           reason: str | None, now: datetime, dynamodb: Any = None, codedeploy: Any = None,
-           events: Any = None) -> DecisionOutcome:
-    """Record one decision (first wins), then tell CodeDeploy, then record what CodeDeploy said.
-
-    `decision`: APPROVED | REJECTED | EXPIRED. `decided_by`: `{"slackUserId", "name"}` or
-    `{"iamArn", "name"}`. `decided_via`: slack | cli | expiry. `now`: timezone-aware (naive = UTC).
-    APPROVED/REJECTED are refused (`code="expired"`) once `expiresAtEpoch <= now`.
-    Raises ValueError for bad arguments and the client's error when DynamoDB itself fails before
-    anything was recorded; CodeDeploy problems never raise (see `code` / `codedeploy_result`).
-    """
-    if decision not in DECISIONS:
-        raise ValueError(f"decision must be one of {DECISIONS}, not {decision!r}")
-    if decided_via not in DECIDED_VIA:
-        raise ValueError(f"decided_via must be one of {DECIDED_VIA}, not {decided_via!r}")
-    if not isinstance(decided_by, Mapping) or not any(decided_by.get(k) for k in ("slackUserId", "iamArn", "name")):
-        raise ValueError("decided_by needs slackUserId, iamArn or name")
-    client = _client(dynamodb, "dynamodb")
-    now = _utc(now)
-    now_epoch = int(now.timestamp())
-    by = {str(k): str(v) for k, v in decided_by.items() if v}
-
-    names = {"#s": "status"}
-    values: dict[str, Any] = {":pending": {"S": PENDING}, ":d": {"S": decision}, ":by": to_attr(by),
-                              ":via": {"S": decided_via}, ":at": {"S": iso(now)}}
-    update = "SET #s = :d, decidedBy = :by, decidedVia = :via, decidedAt = :at"
-    if reason:
-        update += ", reason = :r"
-        values[":r"] = {"S": str(reason)[:1000]}
-    condition = "attribute_exists(pk) AND #s = :pending"
-    if decision != EXPIRED:
-        condition += " AND expiresAtEpoch > :now"
-        values[":now"] = {"N": str(now_epoch)}
-    try:
-        answer = client.update_item(
-            TableName=table_name, Key=approval_key(deployment_id), UpdateExpression=update,
-            ConditionExpression=condition, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-            ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD")
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc) != "ConditionalCheckFailedException":
-            raise
-        old = from_item(getattr(exc, "response", {}).get("Item")) or \
-            get_approval(table_name=table_name, deployment_id=deployment_id, dynamodb=client)
-        return _refused(deployment_id, decision, old, now_epoch)
-
-    item = from_item(answer.get("Attributes")) or {}
-    cd_status = "Succeeded" if decision == APPROVED else "Failed"
-    result = report_hook_status(_client(codedeploy, "codedeploy"), deployment_id,
-                                str(item.get("hookExecutionId") or ""), cd_status)
-    item = _record_codedeploy(client, table_name, deployment_id, item, cd_status, result)
-    _put_decided_event(events, item, decision, by, decided_via, result)
-    code = CODE_DECIDED if result == RESULT_OK else CODE_CODEDEPLOY_ERROR
-    return DecisionOutcome(recorded=True, status=decision, code=code, codedeploy_result=result,
-                           message=_decided_message(item, decision, by, decided_via, cd_status, result), item=item)
-
-
-def retry_codedeploy_report(*, table_name: str, deployment_id: str, dynamodb: Any = None,
-                            codedeploy: Any = None) -> DecisionOutcome | None:
-    """Re-send the recorded decision to CodeDeploy when the first attempt ended in `ERROR:<code>`.
-
-    Used by the expiry Lambda as a safety net (it fires at `expiresAt`, before CodeDeploy's 60-minute
-    hook deadline). Returns None when there is nothing to retry.
-    """
-    client = _client(dynamodb, "dynamodb")
-    item = get_approval(table_name=table_name, deployment_id=deployment_id, dynamodb=client)
-    if not item or item.get("status") not in DECISIONS or not str(item.get("codeDeployResult", "")).startswith("ERROR:"):
-        return None
-    decision = str(item["status"])
-    cd_status = "Succeeded" if decision == APPROVED else "Failed"
-    result = report_hook_status(_client(codedeploy, "codedeploy"), deployment_id,
-                                str(item.get("hookExecutionId") or ""), cd_status)
-    item = _record_codedeploy(client, table_name, deployment_id, item, cd_status, result)
-    by = item.get("decidedBy") or {}
-    code = CODE_DECIDED if result == RESULT_OK else CODE_CODEDEPLOY_ERROR
-    return DecisionOutcome(recorded=False, status=decision, code=code, codedeploy_result=result,
-                           message="retry: " + _decided_message(item, decision, by, str(item.get("decidedVia")),
-                                                                cd_status, result), item=item)
-
-
 def who(decided_by: Mapping[str, Any] | None) -> str:
     """Short display name of a decider."""
     by = decided_by or {}
     return str(by.get("name") or by.get("slackUserId") or by.get("iamArn") or "someone")
 
 
-# ---------------------------------------------------------------------------------------------
-# internals
-
-
-def _refused(deployment_id: str, decision: str, item: dict[str, Any] | None, now_epoch: int) -> DecisionOutcome:
-    if not item:
-        return DecisionOutcome(recorded=False, status="", code=CODE_NOT_FOUND, codedeploy_result=None,
-                               message=f"No approval request exists for deployment {deployment_id}; nothing changed.")
-    status = str(item.get("status", ""))
-    if status != PENDING:
-        return DecisionOutcome(
-            recorded=False, status=status, code=CODE_ALREADY_DECIDED, codedeploy_result=item.get("codeDeployResult"),
-            message=(f"Deployment {deployment_id} was already {status.lower()} by {who(item.get('decidedBy'))} "
-                     f"via {item.get('decidedVia', '?')} at {item.get('decidedAt', '?')}; nothing changed."),
-            item=item)
-    if int(item.get("expiresAtEpoch", 0) or 0) <= now_epoch:
-        return DecisionOutcome(
-            recorded=False, status=status, code=CODE_EXPIRED, codedeploy_result=None,
-            message=(f"The approval request for {deployment_id} expired at {item.get('expiresAt', '?')}; "
-                     "nothing changed (the expiry job fails the deployment)."), item=item)
-    # The condition failed but the item looks decidable: it changed between our write and read.
-    return DecisionOutcome(recorded=False, status=status, code=CODE_ALREADY_DECIDED, codedeploy_result=None,
-                           message=f"Deployment {deployment_id} changed concurrently; nothing changed, look again.",
-                           item=item)
-
-
-def _record_codedeploy(client: Any, table_name: str, deployment_id: str, item: dict[str, Any],
-                       cd_status: str, result: str) -> dict[str, Any]:
-    item = dict(item, codeDeployStatus=cd_status, codeDeployResult=result)
-    try:
-        client.update_item(TableName=table_name, Key=approval_key(deployment_id),
-                           UpdateExpression="SET codeDeployStatus = :s, codeDeployResult = :r",
-                           ExpressionAttributeValues={":s": {"S": cd_status}, ":r": {"S": result}})
-    except Exception:  # noqa: BLE001 - the decision itself is recorded; keep going
-        _log.warning("could not record the CodeDeploy result", exc_info=True,
-                     extra={"fields": {"deployment_id": deployment_id, "codedeploy_result": result}})
-    return item
-
-
-def _decided_message(item: Mapping[str, Any], decision: str, by: Mapping[str, Any], via: str,
-                     cd_status: str, result: str) -> str:
-    deployment_id = item.get("deploymentId", "?")
-    head = f"{_VERB[decision]} {item.get('domain', '')} deployment {deployment_id}".replace("  ", " ")
-    if decision != EXPIRED:
-        head += f" by {who(by)} via {via}"
-    head += f" at {item.get('decidedAt', '?')}"
-    if result == RESULT_OK:
-        effect = "traffic will shift" if decision == APPROVED else "the deployment fails and rolls back"
-        return f"{head}; CodeDeploy told {cd_status}, {effect}."
-    if result == RESULT_ALREADY_COMPLETED:
-        return (f"{head}, but CodeDeploy says the approval step already ended (answered elsewhere, timed out "
-                "or the deployment was stopped); the decision had no effect.")
-    if result == RESULT_DOES_NOT_EXIST:
-        return f"{head}, but CodeDeploy says the deployment no longer exists; the decision had no effect."
-    return (f"{head}, but CodeDeploy could not be told ({result}). The expiry job retries at "
-            f"{item.get('expiresAt', '?')}; otherwise the deployment fails at its 60-minute hook deadline.")
-
-
-def _put_decided_event(events: Any, item: Mapping[str, Any], decision: str, by: Mapping[str, Any],
-                       via: str, result: str) -> None:
-    domain = str(item.get("domain", ""))
-    application = str(item.get("applicationName", ""))
-    platform = os.environ.get("PLATFORM_NAME") or (application[: -len(domain) - 1]
-                                                    if domain and application.endswith(f"-{domain}") else "")
-    detail = {"platform": platform, "domain": domain, "deploymentId": item.get("deploymentId"),
-              "decision": decision, "status": decision, "decidedBy": dict(by), "decidedVia": via,
-              "decidedAt": item.get("decidedAt"), "reason": item.get("reason"), "codeDeployResult": result}
-    try:
-        _client(events, "events").put_events(Entries=[{
-            "Source": EVENT_SOURCE, "DetailType": "Approval Decided", "Detail": json.dumps(detail, default=str)}])
-    except Exception:  # noqa: BLE001 - the audit item is the record; the event is a notification
-        _log.warning("could not put the Approval Decided event", exc_info=True,
-                     extra={"fields": {"deployment_id": item.get("deploymentId")}})
-
-
-def _client(client: Any, service: str) -> Any:
+def _client(client: Any) -> Any:
     if client is None:
         import boto3  # lazy: keeps cold imports of the Lambdas and bgctl fast
 
-        return boto3.client(service)
-    # A resource's meta.client re-serializes attribute values: refuse it with a clear message.
-    if service == "dynamodb" and (hasattr(client, "Table") or hasattr(client, "table_name")):
+        return boto3.client("dynamodb")
+    if hasattr(client, "Table") or hasattr(client, "table_name"):
         raise TypeError("pass a DynamoDB client (boto3.client('dynamodb')), not a resource or Table")
     return client

@@ -109,7 +109,7 @@ def load_deployment(deployment_id: str, *, platform: str | None = None, codedepl
     tokens = parse_description_tokens(description)
     creator = str(info.get("creator") or "")
     application = str(info.get("applicationName") or "")
-    task_definition, container = _appspec_target(info.get("revision") or {})
+    task_definition, container = appspec_target(info.get("revision") or {})
     image = None
     if resolve_image and task_definition:
         image = _image_from_task_definition(ecs, task_definition, container)
@@ -205,7 +205,7 @@ def describe_error(exc: BaseException) -> str:
     return error_code(exc) or type(exc).__name__
 
 
-def _appspec_target(revision: Mapping[str, Any]) -> tuple[str | None, str]:
+def appspec_target(revision: Mapping[str, Any]) -> tuple[str | None, str]:
     """(task definition, container name) from an ECS AppSpec revision (JSON or YAML content)."""
     content = None
     for key in ("appSpecContent", "string"):
@@ -256,3 +256,30 @@ def _default_client(service: str) -> Any:
     import boto3  # lazy: keeps `import bgruntime.deployments` cheap
 
     return boto3.client(service)
+
+
+def ran_in_production(codedeploy: Any, *, application: str, group: str, task_definition_arn: str,
+                      exclude: str | None = None, limit: int = 100) -> str | None:
+    """The id of an earlier *Succeeded* deployment of `group` whose AppSpec ran `task_definition_arn`.
+
+    CodeDeploy's own history is the evidence (only a Succeeded ECS blue/green deployment shifted all
+    production traffic to its task set). Looks at up to `limit` recent successful deployments.
+    """
+    ids: list[str] = []
+    kwargs: dict[str, Any] = {"applicationName": application, "deploymentGroupName": group,
+                              "includeOnlyStatuses": ["Succeeded"]}
+    while len(ids) < limit:
+        answer = codedeploy.list_deployments(**kwargs)
+        ids.extend(d for d in answer.get("deployments", []) if d != exclude)
+        if not answer.get("nextToken"):
+            break
+        kwargs["nextToken"] = answer["nextToken"]
+    for start in range(0, min(len(ids), limit), 25):
+        infos = codedeploy.batch_get_deployments(deploymentIds=ids[start:start + 25]).get("deploymentsInfo", [])
+        for info in infos:
+            if info.get("status") != "Succeeded":
+                continue
+            ran, _ = appspec_target(info.get("revision") or {})
+            if ran == task_definition_arn:
+                return str(info.get("deploymentId"))
+    return None

@@ -30,6 +30,13 @@ def get_secret(secret_arn: str, *, client: Any = None, now: float | None = None)
     return value
 
 
+def is_cached(secret_arn: str, *, now: float | None = None) -> bool:
+    """True when `get_secret` would answer from the cache (no network call)."""
+    cached = _CACHE.get(secret_arn)
+    current = time.monotonic() if now is None else now
+    return bool(cached) and current - cached[0] < _TTL_SECONDS
+
+
 def secret_from_env(variable: str, *, client: Any = None) -> str:
     return get_secret(os.environ[variable], client=client)
 

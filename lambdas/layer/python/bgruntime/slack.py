@@ -73,6 +73,10 @@ class SlackClient:
             payload["blocks"] = blocks
         return self.call("chat.update", payload)
 
+    def post_ephemeral(self, *, channel: str, user: str, text: str) -> dict[str, Any]:
+        """A message only `user` sees (answers to clicks: Slack's block_actions ack carries no message)."""
+        return self.call("chat.postEphemeral", {"channel": channel, "user": user, "text": text})
+
     def usergroup_members(self, usergroup_id: str) -> list[str]:
         answer = self.call("usergroups.users.list", {"usergroup": usergroup_id})
         return [str(u) for u in answer.get("users", [])]
