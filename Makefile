@@ -16,13 +16,16 @@ export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED := true
 CDK_FLAGS := --no-notices --no-version-reporting --quiet
 PYTEST_WORKERS ?= auto
 
-.PHONY: synth test setup clean bench diagram nag-docs config-docs
+.PHONY: synth test mutants setup clean bench diagram nag-docs config-docs
 synth: setup ## set everything up and synthesize the default app into cdk.out/
 	$(CDK) synth $(CDK_FLAGS) > /dev/null
 	@echo "synthesized: $$(ls cdk.out/*.template.json | wc -l) templates in cdk.out/"
 
 test: setup ## run the whole test suite
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
+
+mutants: setup ## apply every curated safety mutation on a scratch copy; fail if any survives
+	$(PY) -m tools.mutants.run
 
 setup: $(VENV)/.installed node_modules/.installed
 

@@ -5,6 +5,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
@@ -17,3 +19,15 @@ for key, value in {
 }.items():
     os.environ.setdefault(key, value)
 os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture(scope="session")
+def default_app(tmp_path_factory):
+    """The embedded default app, synthesized once per test worker (nag packs run during synth); shared by every
+    directory that asserts on the default templates (tests/stacks, tests/safety).
+
+    `make mutants` sets BLUEGREEN_TEST_NAG=0: its targeted tests assert on templates, which the nag packs only
+    annotate (the compliance tests, which read the nag report, synthesize their own apps with nag)."""
+    from tests.synth_support import synth_default
+
+    return synth_default(tmp_path_factory.mktemp("default-app"), nag=os.environ.get("BLUEGREEN_TEST_NAG") != "0")

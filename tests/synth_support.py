@@ -33,18 +33,18 @@ class Synthesized:
         return self.templates[matches[0]]
 
 
-def synth(config: PlatformConfig, outdir: Path) -> Synthesized:
+def synth(config: PlatformConfig, outdir: Path, *, nag: bool = True) -> Synthesized:
     from stacks.app_builder import build_app
 
     app = cdk.App(outdir=str(outdir), context=cdk_json_context())
-    built = build_app(config, app=app)
+    built = build_app(config, app=app, nag=nag)
     assembly = app.synth()
     templates = {stack.stack_name: stack.template for stack in assembly.stacks}
     return Synthesized(config=config, templates=templates, outdir=outdir, built=built)
 
 
-def synth_default(outdir: Path) -> Synthesized:
-    return synth(load_config(None), outdir)
+def synth_default(outdir: Path, *, nag: bool = True) -> Synthesized:
+    return synth(load_config(None), outdir, nag=nag)
 
 
 def synth_raw(raw: dict, outdir: Path, source: str = "test config") -> Synthesized:
