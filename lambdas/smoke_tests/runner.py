@@ -235,7 +235,8 @@ def _http_check(check: SmokeCheck, target: Target, attempt: _Attempt,
         conn = http.client.HTTPConnection(target.host, target.port, timeout=attempt.remaining())
     try:
         conn.connect()
-        attempt.attach(conn.sock)
+        sock = conn.sock  # kept: a `Connection: close` (or HTTP/1.0) answer sets conn.sock to None in getresponse()
+        attempt.attach(sock)
         headers = {"Host": target.host_header, "User-Agent": USER_AGENT, "Accept": "application/json, */*;q=0.5"}
         if check.content_type:
             headers["Content-Type"] = check.content_type
@@ -243,14 +244,15 @@ def _http_check(check: SmokeCheck, target: Target, attempt: _Attempt,
             for existing in [k for k in headers if k.lower() == name.lower()]:
                 del headers[existing]
             headers[name] = value
-        conn.sock.settimeout(attempt.remaining())
+        sock.settimeout(attempt.remaining())
         conn.request(check.method, target.path_prefix + check.path, body=check.body, headers=headers)
-        conn.sock.settimeout(attempt.remaining())
+        sock.settimeout(attempt.remaining())
         response = conn.getresponse()
-        conn.sock.settimeout(attempt.remaining())
+        sock.settimeout(attempt.remaining())
         data = response.read(MAX_RESPONSE_BYTES + 1)
         status = response.status
         content_type = response.getheader("Content-Type", "") or ""
+        response.close()
     finally:
         conn.close()
     latency = attempt.elapsed_ms()

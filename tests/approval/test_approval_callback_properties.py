@@ -71,6 +71,14 @@ def _assert_sane(response):
     assert isinstance(body, dict) and isinstance(body["error"], str)
 
 
+def _assert_handled(event):
+    """Sane, and not by the last line of defence: `respond` turns any exception into a generic 200/400
+    (`internal-error`), which would otherwise hide a crash in the parser or the rules."""
+    answer = callback_logic.respond(event, RUNTIME)
+    assert answer.reason != "internal-error"
+    _assert_sane(answer.to_apigw())
+
+
 @given(events)
 def test_property_arbitrary_events_never_raise_or_5xx(event):
     _assert_sane(callback_logic.handle(event, RUNTIME))
@@ -92,7 +100,7 @@ def test_property_signed_arbitrary_bodies(body, base64_body):
 @given(payload=json_values)
 def test_property_signed_arbitrary_json_payloads(payload):
     event = fx.apigw_event(urllib.parse.urlencode({"payload": json.dumps(payload)}), timestamp=TS)
-    _assert_sane(callback_logic.handle(event, RUNTIME))
+    _assert_handled(event)
 
 
 @given(user=json_values, action=json_values, action_id=st.sampled_from(["approve", "reject", "other", ""]),
@@ -103,7 +111,18 @@ def test_property_signed_block_actions_shapes(user, action, action_id, value, ex
                "actions": [action if not isinstance(action, dict) else {**action, "action_id": action_id, "value": value}],
                **extra}
     event = fx.apigw_event(urllib.parse.urlencode({"payload": json.dumps(payload)}), timestamp=TS)
-    _assert_sane(callback_logic.handle(event, RUNTIME))
+    _assert_handled(event)
+
+
+@given(extra=st.dictionaries(st.sampled_from(["container", "channel", "message", "team", "api_app_id"]), json_values),
+       action_id=st.sampled_from(["approve", "reject"]))
+def test_property_parse_click_of_any_block_actions_shape(extra, action_id):
+    """A valid user, action and deployment id with any (or no) channel/container/message/team/app: a Click."""
+    payload = {"type": "block_actions", "user": {"id": "U0BOB", "name": "bob"},
+               "actions": [{"action_id": action_id, "value": "d-ABCDEFGHI"}], **extra}
+    parsed = callback_logic.parse_click(urllib.parse.urlencode({"payload": json.dumps(payload)}).encode(), None)
+    assert isinstance(parsed, callback_logic.Click)
+    assert (parsed.user_id, parsed.action_id, parsed.deployment_id) == ("U0BOB", action_id, "d-ABCDEFGHI")
 
 
 @given(st.binary(max_size=400), st.one_of(st.none(), st.text(max_size=40)))

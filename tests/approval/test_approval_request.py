@@ -155,6 +155,17 @@ def test_domain_rules_min_approvers_and_block(hook_runtime, aws, clock):
     assert (item["requiredApprovals"], item["blocked"]) == (2, True)
 
 
+@pytest.mark.parametrize(("rules", "required"), [({}, 1), ({"minApprovers": 2}, 2), ({"minApprovers": 3}, 3)])
+def test_min_approvers_applies_to_a_known_requester(hook_runtime, aws, clock, rules, required):
+    """A verified, mapped requester (github:alice): the domain's min_approvers, not the unknown-requester two."""
+    _register(aws, clock)
+    _platform(aws, approvalRules={"auth": {**rules, "unknownRequester": "block"}})
+    request_logic.handle(dict(HOOK_EVENT), hook_runtime)
+    item = _item(aws)
+    assert (item["requester"], item["requesterSlackId"]) == ("github:alice", "U0ALICE")
+    assert (item["requiredApprovals"], item["blocked"]) == (required, False)
+
+
 def test_overlapping_deliveries_post_one_message(hook_runtime, aws, codedeploy, slack, events, atomic_moto_writes):
     slack.delays["usergroups.users.list"] = 0.2  # both deliveries are inside the hook at the same time
     barrier = threading.Barrier(2)

@@ -108,6 +108,7 @@ def test_rollback_forces_all_at_once(api, aws, clock):
     ({"stackId": STACK_ID}, 400, "bad_request"),  # only with source cloudformation
     ({"source": "cloudformation"}, 403, "forbidden"),  # not the trigger role
     ({"githubOidcToken": "not.a.jwt"}, 403, "bad_attestation"),
+    ({"requester": "github:mallory"}, 400, "bad_request"),  # the requester is the verified caller, never the body
 ])
 def test_bad_input_is_a_4xx_that_changes_nothing(api, aws, clock, overrides, status, code):
     answer_status, body = start(api, clock, **overrides)

@@ -359,6 +359,40 @@ def test_ctrl_c_while_waiting_leaves_the_deployment_running(platform: Platform, 
     assert _deployment(platform, deployment_id)["status"] == "Created"  # nothing was stopped
 
 
+def test_ctrl_c_before_a_deployment_exists_exits_130(cli: Cli, aws: Any) -> None:
+    """Ctrl-C outside the watch (here: while the deploy API is retried) is 130 too, never 0."""
+    platform = Platform(deploy_api_url="http://127.0.0.1:9/v1/")  # port 9 (discard): refused
+
+    def interrupt(count: int) -> None:
+        raise KeyboardInterrupt
+
+    cli.clock.on_sleep = interrupt
+    result = cli("deploy", "auth", "--image", platform.image("auth"), "--json")
+    assert result.code == 130
+    assert result.err_lines[-1] == "bgctl: interrupted before any deployment started; nothing to resume"
+    record = json.loads(result.out)
+    assert (record["exitCode"], record["outcome"], record["resume"]) == (130, "interrupted", None)
+
+
+def test_ctrl_c_after_the_deployment_started_outside_the_watch_exits_130(platform: Platform, cli: Cli,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C right after the deploy API started the deployment (before any watch): 130 and the resume command."""
+    import bgctl.deploy
+
+    def interrupt(env: Any, values: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bgctl.deploy, "write_github_output", interrupt)
+    result = cli("deploy", "auth", "--image", platform.image("auth"), "--wait-until", "started")
+    assert result.code == 130
+    [deployment_id] = platform.codedeploy.list_deployments()["deployments"]
+    assert _deployment(platform, deployment_id)["status"] == "Created"  # started, and left running
+    assert result.err_lines == [f"bgctl: interrupted: deployment {deployment_id} continues in "
+                                f"CodeDeploy; resume with: bgctl watch {deployment_id} (console: https://{REGION}."
+                                f"console.aws.amazon.com/codesuite/codedeploy/deployments/{deployment_id}?region="
+                                f"{REGION})"]
+
+
 def test_wait_timeout_exits_6(platform: Platform, cli: Cli) -> None:
     result = cli("deploy", "auth", "--image", platform.image("auth"), "--timeout", "1", "--progress", "plain")
     deployment_id = _deployment_id(result.out)

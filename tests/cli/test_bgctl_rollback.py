@@ -196,6 +196,32 @@ def test_redeploys_the_last_known_good_revision_as_a_rollback(platform: Platform
     assert f"created rollback deployment {deployment_id} for auth" in result.out
 
 
+def _created_at(deployment_id: str, moment: Any) -> None:
+    from moto.codedeploy.models import codedeploy_backends
+
+    from bgctl_testkit import ACCOUNT
+
+    codedeploy_backends[ACCOUNT][REGION].deployments[deployment_id].create_time = moment
+
+
+def test_the_newest_known_good_revision_is_chosen(platform: Platform, deploy_api: Any, cli: Cli) -> None:
+    """rev1, rev2 and rev3 each completed a deployment, rev3 runs now: the last known-good revision is rev2."""
+    from datetime import datetime, timezone
+
+    first = platform.task_definitions["auth"]
+    second = platform.register("auth", image=platform.image("auth", "v2"))
+    third = platform.register("auth", image=platform.image("auth", "abc123"))
+    for day, arn in ((1, first), (2, second), (3, third)):
+        _created_at(_succeeded_deployment(platform, arn), datetime(2026, 3, day, 10, 0, tzinfo=timezone.utc))
+    _promote(platform, third)
+    result = cli("rollback", "auth", "--dry-run", "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)["data"]
+    assert (data["currentTaskDefinition"], data["targetTaskDefinition"], data["chosenBy"]) == (
+        third, second, "last known-good")
+    assert deploy_api.calls == []
+
+
 def test_dry_run_shows_the_plan_and_changes_nothing(platform: Platform, deploy_api: Any, cli: Cli) -> None:
     first, second, _third, seed = _released_twice(platform)
     result = cli("rollback", "auth", "--dry-run", "--json")
