@@ -263,20 +263,23 @@ def slack():
 # ---------------------------------------------------------------------------------------------- AWS
 @pytest.fixture(scope="session")
 def _clients():
-    """boto3 clients built once (model loading is the slow part); moto is imported first, so its
-    request hook is installed and `mock_aws()` in each test routes them to fresh in-memory backends."""
-    import moto  # noqa: F401 - must be imported before the clients are created
+    """boto3 clients built once (model loading is the slow part); moto is imported first and the clients come
+    from a session created after it, so they carry moto's request hook and `mock_aws()` in each test routes them
+    to fresh in-memory backends. (boto3's default session may predate the import when another test module ran
+    first on this worker; its clients would reach the real endpoint.)"""
+    import moto  # noqa: F401 - must be imported before the session is created
     import boto3
 
+    session = boto3.session.Session(region_name=REGION)
     return types.SimpleNamespace(
-        dynamodb=boto3.client("dynamodb", region_name=REGION),
-        resource=boto3.resource("dynamodb", region_name=REGION),
-        ssm=boto3.client("ssm", region_name=REGION),
-        events=boto3.client("events", region_name=REGION),
-        sqs=boto3.client("sqs", region_name=REGION),
-        cloudwatch=boto3.client("cloudwatch", region_name=REGION),
-        codedeploy=boto3.client("codedeploy", region_name=REGION),
-        codedeploy_stubbed=boto3.client("codedeploy", region_name=REGION),
+        dynamodb=session.client("dynamodb"),
+        resource=session.resource("dynamodb"),
+        ssm=session.client("ssm"),
+        events=session.client("events"),
+        sqs=session.client("sqs"),
+        cloudwatch=session.client("cloudwatch"),
+        codedeploy=session.client("codedeploy"),
+        codedeploy_stubbed=session.client("codedeploy"),
     )
 
 
