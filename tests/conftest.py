@@ -17,3 +17,15 @@ for key, value in {
 }.items():
     os.environ.setdefault(key, value)
 os.environ.pop("AWS_PROFILE", None)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def default_app(tmp_path_factory):
+    """The embedded default app, synthesized once per test worker (nag packs run during synth); shared by every
+    test directory that reads the real templates (stacks, IAM allow-lists, producer/consumer contracts)."""
+    from tests.synth_support import synth_default
+
+    return synth_default(tmp_path_factory.mktemp("default-app"))
