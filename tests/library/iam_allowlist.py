@@ -29,14 +29,16 @@ def lambda_function(*, vpc: bool = True, xray: bool = True) -> list[Grant]:
     """What every Lambda role holds: Lambda may assume it; logs (and ENIs in the VPC); X-Ray traces."""
     return [("trust sts:AssumeRole", "Service lambda.amazonaws.com"),
             ("managed-policy", "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),
-            *([("managed-policy", "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")] if vpc else []),
+            *([("managed-policy", "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")]
+              if vpc else []),
             *([("xray:PutTelemetryRecords", "*"), ("xray:PutTraceSegments", "*")] if xray else [])]
 
 
 def audit_writer(*reads: str) -> list[Grant]:
     """Appends (conditional puts) and optional reads of approval records only (`DEPLOYMENT#*`), plus the tag
     without which the audit table's resource policy denies every put."""
-    return [*((action, AUDIT_TABLE, APPROVAL_KEYS) for action in (*reads, "dynamodb:ConditionCheckItem", "dynamodb:PutItem")),
+    return [*((action, AUDIT_TABLE, APPROVAL_KEYS)
+              for action in (*reads, "dynamodb:ConditionCheckItem", "dynamodb:PutItem")),
             ("tag bluegreen-audit-writer", "bluegreen")]
 
 
@@ -306,7 +308,8 @@ ROLES: dict[tuple[str, str], list[Grant]] = {
         ("elasticloadbalancing:DescribeListeners", "*"),  # no resource-level permission exists
         ("elasticloadbalancing:ModifyListener",
          f"arn:aws:elasticloadbalancing:eu-west-1:{ACCOUNT}:listener/app/bluegreen-*/*/*"),
-        ("execute-api:Invoke", f"arn:aws:execute-api:eu-west-1:{ACCOUNT}:${{api bluegreen-deploy-api}}/v1/POST/deployments"),
+        ("execute-api:Invoke",
+         f"arn:aws:execute-api:eu-west-1:{ACCOUNT}:${{api bluegreen-deploy-api}}/v1/POST/deployments"),
         ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/bluegreen-*-execution", TO_ECS_TASKS),
         ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/bluegreen-*-task", TO_ECS_TASKS),
     ],
@@ -368,7 +371,8 @@ RESOURCE_POLICIES: dict[tuple[str, str], list[Grant]] = {
     # Who may invoke: API Gateway for the two routes of each API (its stage and the console's test stage);
     # EventBridge for the notifier's two rules.
     ("Bluegreen-Platform", "invoke bluegreen-approval-callback"): [
-        ("lambda:InvokeFunction", f"{APPROVALS_API}/{stage}/POST/slack/interactions for Service apigateway.amazonaws.com")
+        ("lambda:InvokeFunction",
+         f"{APPROVALS_API}/{stage}/POST/slack/interactions for Service apigateway.amazonaws.com")
         for stage in ("test-invoke-stage", "v1")
     ],
     ("Bluegreen-Platform", "invoke bluegreen-deploy-api"): [

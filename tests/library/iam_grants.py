@@ -184,9 +184,9 @@ def role_name(template: dict, logical_id: str) -> str:
     role = template["Resources"][logical_id]["Properties"]
     if role.get("RoleName"):
         return f"role {role['RoleName']}"
-    users = sorted(fn["Properties"]["FunctionName"] for fn in resources_of_type(template, "AWS::Lambda::Function").values()
-                   if fn["Properties"].get("Role") == {"Fn::GetAtt": [logical_id, "Arn"]}
-                   and fn["Properties"].get("FunctionName"))
+    functions = [fn["Properties"] for fn in resources_of_type(template, "AWS::Lambda::Function").values()]
+    users = sorted(fn["FunctionName"] for fn in functions
+                   if fn.get("Role") == {"Fn::GetAtt": [logical_id, "Arn"]} and fn.get("FunctionName"))
     return f"function {' + '.join(users)}" if users else f"logical {logical_name(logical_id)}"
 
 

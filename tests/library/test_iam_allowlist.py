@@ -1,4 +1,5 @@
-"""Every IAM role and resource policy of the default app holds exactly its reviewed grants (tests/library/iam_allowlist.py).
+"""Every IAM role and resource policy of the default app holds exactly its reviewed grants
+(tests/library/iam_allowlist.py).
 
 A grant the table does not list fails (a new action, a wider resource, a dropped condition all show up as one), and
 so does a listed grant no template holds any more (the table must stay the truth). Failures name the stack, the
