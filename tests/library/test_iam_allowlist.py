@@ -24,6 +24,11 @@ def resource_policies(default_app: Synthesized) -> dict[tuple[str, str], set[Gra
     return resource_policy_grants(default_app)
 
 
+def node_id(what: tuple[str, str]) -> str:
+    """`Bluegreen-Platform:function-bluegreen-approval-callback`: a test id without spaces or slashes."""
+    return f"{what[0]}:{what[1]}".replace(" ", "-")
+
+
 def _difference(what: tuple[str, str], actual: set[Grant], reviewed: list[Grant]) -> str:
     stack, name = what
     lines = [f"{stack} / {name}: not in the reviewed table (tests/library/iam_allowlist.py): {grant!r}"
@@ -40,7 +45,7 @@ def test_every_role_of_every_stack_is_in_the_reviewed_table(roles):
                                          f"reviewed roles no template has any more: {gone}")
 
 
-@pytest.mark.parametrize("role", sorted(iam_allowlist.ROLES), ids=" / ".join)
+@pytest.mark.parametrize("role", sorted(iam_allowlist.ROLES), ids=node_id)
 def test_role_holds_exactly_its_reviewed_grants(roles, role):
     assert role in roles, f"{role[0]} has no role {role[1]!r} any more"
     assert roles[role] == set(iam_allowlist.ROLES[role]), "\n" + _difference(role, roles[role],
@@ -54,7 +59,7 @@ def test_every_resource_policy_is_in_the_reviewed_table(resource_policies):
                                          f"reviewed policies no template has any more: {gone}")
 
 
-@pytest.mark.parametrize("resource", sorted(iam_allowlist.RESOURCE_POLICIES), ids=" / ".join)
+@pytest.mark.parametrize("resource", sorted(iam_allowlist.RESOURCE_POLICIES), ids=node_id)
 def test_resource_policy_holds_exactly_its_reviewed_grants(resource_policies, resource):
     assert resource in resource_policies, f"{resource[0]} has no resource policy on {resource[1]!r} any more"
     reviewed = iam_allowlist.RESOURCE_POLICIES[resource]
