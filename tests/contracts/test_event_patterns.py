@@ -283,9 +283,10 @@ _keys = st.sampled_from(["source", "detail-type", "detail", "application", "plat
 
 
 def _near(rule: Any) -> list[Any]:
-    """Values at and around an accepted value: equal, prefixed, one character short, in an array."""
+    """Values at and around an accepted value: equal, prefixed, one character short, inside another, in an array."""
     if isinstance(rule, dict):
-        return [rule["prefix"] + "auth", rule["prefix"] + "auth", [rule["prefix"] + "x", "y"], rule["prefix"][:-1]]
+        return [rule["prefix"] + "auth", rule["prefix"] + "auth", [rule["prefix"] + "x", "y"], rule["prefix"][:-1],
+                "stg" + rule["prefix"] + "auth"]
     return [rule, rule, [rule, "other"], str(rule).upper()]
 
 
