@@ -24,7 +24,7 @@ os.environ.pop("AWS_PROFILE", None)
 @pytest.fixture(scope="session")
 def default_app(tmp_path_factory):
     """The embedded default app, synthesized once per test worker (nag packs run during synth); shared by every
-    directory that asserts on the default templates (tests/stacks, tests/safety).
+    test directory that reads the real templates (stacks, safety, IAM allow-lists, producer/consumer contracts).
 
     `make mutants` sets BLUEGREEN_TEST_NAG=0: its targeted tests assert on templates, which the nag packs only
     annotate (the compliance tests, which read the nag report, synthesize their own apps with nag)."""

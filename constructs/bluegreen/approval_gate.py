@@ -20,6 +20,7 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from bgruntime.event_patterns import decision_worker_filters
 from bluegreen.audit_table import APPROVAL_KEYS, SMOKE_KEYS, DeploymentAuditTable
 from bluegreen.config.model import ApiGatewayLogging
 from bluegreen.compliance import Ack, acknowledge, acknowledge_inline_policy, acknowledge_wildcards, logical_ref
@@ -154,13 +155,7 @@ class ApprovalGate(Construct):
             audit.table, starting_position=lambda_.StartingPosition.TRIM_HORIZON, batch_size=10,
             bisect_batch_on_error=True, report_batch_item_failures=True, retry_attempts=10000,
             max_record_age=Duration.hours(1), on_failure=sources.SqsDlq(dlq),
-            filters=[lambda_.FilterCriteria.filter({
-                "eventName": lambda_.FilterRule.is_equal("INSERT"),
-                "dynamodb": {"NewImage": {"sk": {"S": ["DECISION", {"prefix": "VOTE#"}]}}}}),
-                lambda_.FilterCriteria.filter({
-                    "eventName": lambda_.FilterRule.is_equal("INSERT"),
-                    "dynamodb": {"NewImage": {"via": {"S": lambda_.FilterRule.is_equal("slack")},
-                                              "recordType": {"S": lambda_.FilterRule.is_equal("event")}}}})]))
+            filters=[lambda_.FilterCriteria.filter(pattern) for pattern in decision_worker_filters()]))
         return dlq
 
     def _api(self, platform_name: str, logs_key: kms.IKey, rate: int, burst: int,

@@ -11,12 +11,19 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from bgruntime import event_patterns
 from bluegreen.audit_table import TimelineTable
 from bluegreen.compliance import acknowledge_wildcards
 from bluegreen.platform_grants import grant_deployment_groups, grant_read_platform_parameters
 from bluegreen.lambda_support import PlatformFunction
 
-PLATFORM_EVENT_SOURCE = "bluegreen.platform"
+PLATFORM_EVENT_SOURCE = event_patterns.PLATFORM_SOURCE
+
+
+def rule_pattern(pattern: event_patterns.Pattern) -> events.EventPattern:
+    """An EventBridge rule pattern from its one definition in `bgruntime.event_patterns`."""
+    return events.EventPattern(source=list(pattern["source"]), detail_type=list(pattern["detail-type"]),
+                               detail=dict(pattern["detail"]))
 
 
 class DeploymentNotifier(Construct):
@@ -52,16 +59,10 @@ class DeploymentNotifier(Construct):
                                               "Names the rollback alarm that fired, from this platform's alarms."))
 
         target = targets.LambdaFunction(self.function, retry_attempts=2, max_event_age=Duration.hours(1))
+        codedeploy_pattern, platform_pattern = event_patterns.timeline_patterns(platform_name)
         self.codedeploy_rule = events.Rule(
             self, "CodeDeployStateChanges", description=f"{platform_name}: CodeDeploy deployment state changes",
-            event_pattern=events.EventPattern(
-                source=["aws.codedeploy"], detail_type=["CodeDeploy Deployment State-change Notification"],
-                detail={"application": events.Match.prefix(f"{platform_name}-")}),
-            targets=[target])
+            event_pattern=rule_pattern(codedeploy_pattern), targets=[target])
         self.platform_rule = events.Rule(
             self, "PlatformEvents", description=f"{platform_name}: smoke checks and approval decisions",
-            event_pattern=events.EventPattern(
-                source=[PLATFORM_EVENT_SOURCE],
-                detail_type=["Smoke Checks Completed", "Approval Requested", "Approval Decided"],
-                detail={"platform": [platform_name]}),
-            targets=[target])
+            event_pattern=rule_pattern(platform_pattern), targets=[target])

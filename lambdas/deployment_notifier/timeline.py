@@ -9,25 +9,22 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from bgruntime import event_patterns
 from bgruntime.deployments import parse_description_tokens
 
-CODEDEPLOY_SOURCE = "aws.codedeploy"
-CODEDEPLOY_DETAIL_TYPE = "CodeDeploy Deployment State-change Notification"
-PLATFORM_SOURCE = "bluegreen.platform"
-PLATFORM_DETAIL_TYPES = ("Smoke Checks Completed", "Approval Requested", "Approval Decided")
+CODEDEPLOY_SOURCE = event_patterns.CODEDEPLOY_SOURCE
+CODEDEPLOY_DETAIL_TYPE = event_patterns.CODEDEPLOY_STATE_CHANGE
+PLATFORM_SOURCE = event_patterns.PLATFORM_SOURCE
+PLATFORM_DETAIL_TYPES = event_patterns.PLATFORM_DETAIL_TYPES
 TERMINAL_STATES = frozenset({"SUCCESS", "FAILURE", "STOP"})
 
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,20}$")
 
 
 def rule_patterns(platform: str) -> list[dict[str, Any]]:
-    """EventBridge patterns for the notifier's rule(s) on the default bus (one rule per pattern)."""
-    return [
-        {"source": [CODEDEPLOY_SOURCE], "detail-type": [CODEDEPLOY_DETAIL_TYPE],
-         "detail": {"application": [{"prefix": f"{platform}-"}]}},
-        {"source": [PLATFORM_SOURCE], "detail-type": list(PLATFORM_DETAIL_TYPES),
-         "detail": {"platform": [platform]}},
-    ]
+    """EventBridge patterns of the notifier's rules on the default bus (one rule per pattern; the construct
+    builds its rules from the same `bgruntime.event_patterns` definitions)."""
+    return list(event_patterns.timeline_patterns(platform))
 
 
 @dataclass(frozen=True)
@@ -50,8 +47,9 @@ class TimelineEvent:
 
 
 def classify(event: Any, platform: str) -> TimelineEvent | None:
-    """The timeline event carried by an EventBridge event, or None when it is not ours."""
-    if not isinstance(event, dict):
+    """The timeline event carried by an EventBridge event, or None when it is not ours (not matched by the
+    notifier's rule patterns, or without what a timeline line needs)."""
+    if not isinstance(event, dict) or not any(event_patterns.matches(p, event) for p in rule_patterns(platform)):
         return None
     detail = event.get("detail")
     if not isinstance(detail, dict):

@@ -33,13 +33,14 @@ except ImportError:  # pragma: no cover - exercised in Lambda
     from bgruntime import smoke_checks as _checks  # type: ignore[no-redef]
     import runner as _runner  # type: ignore[no-redef]
 
+from bgruntime import event_patterns
 from bgruntime.deployments import describe_error, report_hook_status
 from bgruntime.log import get_logger
 
 log = get_logger("smoke_tests")
 
-EVENT_SOURCE = "bluegreen.platform"
-EVENT_DETAIL_TYPE = "Smoke Checks Completed"
+EVENT_SOURCE = event_patterns.PLATFORM_SOURCE
+EVENT_DETAIL_TYPE = event_patterns.SMOKE_CHECKS_COMPLETED
 DEFAULT_SAFETY_MARGIN_MS = 10_000
 DEFAULT_REMAINING_MS = 60_000  # when invoked without a Lambda context (local runs)
 MIN_TIME_FOR_BOOKKEEPING_S = 4.0  # below this, skip audit + event and report straight away

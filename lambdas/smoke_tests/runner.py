@@ -40,6 +40,15 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _OP_CONTINUATION, _OP_TEXT, _OP_BINARY, _OP_CLOSE, _OP_PING, _OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
 
+Clock = Callable[[], float]
+Wait = Callable[[threading.Thread, float], None]
+
+
+def wait_for_thread(thread: threading.Thread, seconds: float) -> None:
+    """How the runner waits for a check's worker: at most `seconds` (tests inject a recording wait)."""
+    thread.join(seconds)
+
+
 class EndpointError(ValueError):
     """The test endpoint URL is unusable."""
 
@@ -91,9 +100,12 @@ def parse_base_url(base_url: Any) -> Target:
 
 # ------------------------------------------------------------------------------------------- running
 def run_checks(checks: Iterable[SmokeCheck], base_url: str, *, deadline: float,
-               clock: Callable[[], float] = time.monotonic,
-               ssl_context: ssl.SSLContext | None = None) -> list[CheckResult]:
-    """Run `checks` in order; return by `deadline` (a `clock()` value) plus at most ~0.2 s."""
+               clock: Clock = time.monotonic, ssl_context: ssl.SSLContext | None = None,
+               wait: Wait = wait_for_thread) -> list[CheckResult]:
+    """Run `checks` in order; return by `deadline` (a `clock()` value) plus at most ABORT_GRACE_SECONDS.
+
+    `clock` measures latencies and the deadline; `wait` is how a check's worker is waited for (both real by
+    default; tests inject them so the bounds are proven without measuring wall-clock time)."""
     checks = list(checks)
     try:
         target = parse_base_url(base_url)
@@ -107,14 +119,15 @@ def run_checks(checks: Iterable[SmokeCheck], base_url: str, *, deadline: float,
             continue
         capped = remaining < check.budget_seconds
         results.append(run_check(check, target, timeout=min(check.budget_seconds, remaining), capped=capped,
-                                 ssl_context=ssl_context))
+                                 ssl_context=ssl_context, clock=clock, wait=wait))
     return results
 
 
 def run_check(check: SmokeCheck, target: Target, *, timeout: float, capped: bool = False,
-              ssl_context: ssl.SSLContext | None = None) -> CheckResult:
-    """Run one check; returns within `timeout` + ABORT_GRACE_SECONDS whatever the server does."""
-    attempt = _Attempt(timeout, capped=capped)
+              ssl_context: ssl.SSLContext | None = None, clock: Clock = time.monotonic,
+              wait: Wait = wait_for_thread) -> CheckResult:
+    """Run one check; waits for it at most `timeout`, then aborts it and waits at most ABORT_GRACE_SECONDS."""
+    attempt = _Attempt(timeout, capped=capped, clock=clock)
     outcome: list[CheckResult] = []
 
     def work() -> None:
@@ -130,10 +143,10 @@ def run_check(check: SmokeCheck, target: Target, *, timeout: float, capped: bool
 
     worker = threading.Thread(target=work, name=f"smoke-check:{check.name}", daemon=True)
     worker.start()
-    worker.join(timeout)
+    wait(worker, timeout)
     if worker.is_alive():
         attempt.abort()
-        worker.join(ABORT_GRACE_SECONDS)
+        wait(worker, ABORT_GRACE_SECONDS)
     if outcome and not attempt.aborted:
         return outcome[0]
     return CheckResult(check.name, False, None, attempt.elapsed_ms(), _timeout_detail(check, attempt))
@@ -149,23 +162,24 @@ def _timeout_detail(check: SmokeCheck, attempt: "_Attempt") -> str:
 class _Attempt:
     """Per-check clock and abort switch: `abort()` shuts the socket down so blocked I/O returns."""
 
-    def __init__(self, timeout: float, *, capped: bool = False) -> None:
+    def __init__(self, timeout: float, *, capped: bool = False, clock: Clock = time.monotonic) -> None:
         self.timeout = timeout
         self.capped = capped
-        self.started = time.monotonic()
+        self._clock = clock
+        self.started = clock()
         self.ends = self.started + timeout
         self.aborted = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
 
     def remaining(self) -> float:
-        left = self.ends - time.monotonic()
+        left = self.ends - self._clock()
         if left <= 0:
             raise TimeoutError("latency budget exhausted")
         return left
 
     def elapsed_ms(self) -> int:
-        return int((time.monotonic() - self.started) * 1000)
+        return int(round((self._clock() - self.started) * 1000))
 
     def attach(self, sock: socket.socket | None) -> None:
         if sock is None:

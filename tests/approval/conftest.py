@@ -202,3 +202,26 @@ def atomic_moto_writes(monkeypatch: pytest.MonkeyPatch):
 
         monkeypatch.setattr(DynamoDBBackend, name, locked)
     return lock
+
+
+@pytest.fixture()
+def cloudtrail() -> fx.FakeCloudTrail:
+    return fx.FakeCloudTrail()
+
+
+@pytest.fixture()
+def hook_runtime(settings_env, aws, codedeploy, events, clock, cloudtrail):
+    """The request hook's Runtime: deployment d-ABCDEFGHI of auth (AppSpec naming a registered task definition,
+    a description claiming a requester the gate never reads) and d-ORDER0001 of order."""
+    from approval_gate.runtime import Runtime, Settings
+
+    task_def = aws.ecs.register_task_definition(family="bluegreen-auth", containerDefinitions=[
+        {"name": "app", "image": fx.IMAGE, "memory": 512},
+        {"name": "appconfig-agent", "image": "public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x", "memory": 128},
+    ])["taskDefinition"]["taskDefinitionArn"]
+    appspec = {"version": 0.0, "Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": {
+        "TaskDefinition": task_def, "LoadBalancerInfo": {"ContainerName": "app", "ContainerPort": 8080}}}}]}
+    codedeploy.add(description="Deploy auth | requester=github:bob source=bgctl", appspec=appspec)
+    codedeploy.add("d-ORDER0001", domain="order")
+    return Runtime(Settings.from_env(), clients={**aws.clients(), "codedeploy": codedeploy, "events": events,
+                                                 "cloudtrail": cloudtrail}, clock=clock, slack_timeout=0.5)

@@ -11,33 +11,12 @@ import pytest
 
 import approval_fakes as fx
 from approval_gate import request_logic
-from approval_gate.runtime import Runtime, Settings
 from bgruntime import approvals
 
 HOOK_EVENT = fx.load_event("codedeploy_before_allow_traffic.json")
 TRIGGER = "arn:aws:sts::123456789012:assumed-role/bluegreen-release-provider/cfn-trigger"
 STACK_ID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/Bluegreen-Domain-auth/0f0e0d0c-0b0a-0908-0706-050403020100"
 SSO_ALICE = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/alice@example.com"
-
-
-@pytest.fixture()
-def cloudtrail():
-    return fx.FakeCloudTrail()
-
-
-@pytest.fixture()
-def hook_runtime(settings_env, aws, codedeploy, events, clock, cloudtrail):
-    task_def = aws.ecs.register_task_definition(family="bluegreen-auth", containerDefinitions=[
-        {"name": "app", "image": fx.IMAGE, "memory": 512},
-        {"name": "appconfig-agent", "image": "public.ecr.aws/aws-appconfig/aws-appconfig-agent:2.x", "memory": 128},
-    ])["taskDefinition"]["taskDefinitionArn"]
-    appspec = {"version": 0.0, "Resources": [{"TargetService": {"Type": "AWS::ECS::Service", "Properties": {
-        "TaskDefinition": task_def, "LoadBalancerInfo": {"ContainerName": "app", "ContainerPort": 8080}}}}]}
-    # the description claims a requester: the gate never reads it
-    codedeploy.add(description="Deploy auth | requester=github:bob source=bgctl", appspec=appspec)
-    codedeploy.add("d-ORDER0001", domain="order")
-    return Runtime(Settings.from_env(), clients={**aws.clients(), "codedeploy": codedeploy, "events": events,
-                                                 "cloudtrail": cloudtrail}, clock=clock, slack_timeout=0.5)
 
 
 def _item(aws):

@@ -1,10 +1,15 @@
-"""The stdlib flag client against a local HTTP server that behaves like the AppConfig agent."""
+"""The stdlib flag client against a local HTTP server that behaves like the AppConfig agent.
+
+No wall-clock bound here: the client's clock is injected and every wait it hands its socket is recorded, so
+"a failure costs at most the timeout" is proven by the waits it asked for (bench/timeouts.py prints real figures).
+"""
 from __future__ import annotations
 
+import http.client
 import logging
+import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +19,6 @@ from bluegreen.feature_flags.sdk import bluegreen_flags
 from bluegreen.feature_flags.sdk.bluegreen_flags import FlagClient
 
 TIMEOUT = 0.2
-# A failure must cost at most the timeout plus scheduling slack, never the agent's delay.
-BOUND = TIMEOUT + 0.3
 
 
 def stocked(agent: Any) -> Any:
@@ -26,10 +29,45 @@ def stocked(agent: Any) -> Any:
     return agent
 
 
-def timed(call: Any) -> tuple[Any, float]:
-    start = time.monotonic()
-    result = call()
-    return result, time.monotonic() - start
+class SteppingClock:
+    """Monotonic seconds that move `step` forward on every reading (each step the client takes costs time)."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 1000.0
+        self.step = step
+
+    def __call__(self) -> float:
+        reading = self.now
+        self.now += self.step
+        return reading
+
+
+class _RecordingSocket:
+    def __init__(self, sock: socket.socket, waits: list[float]) -> None:
+        self._sock = sock
+        self._waits = waits
+
+    def settimeout(self, seconds: float) -> None:
+        self._waits.append(seconds)
+        self._sock.settimeout(seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+@pytest.fixture
+def socket_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every wait the client hands its socket, in order: the connect timeout, then each settimeout()."""
+    waits: list[float] = []
+
+    class RecordingConnection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            waits.append(self.timeout)
+            super().connect()
+            self.sock = _RecordingSocket(self.sock, waits)  # type: ignore[assignment]
+
+    monkeypatch.setattr(bluegreen_flags.http.client, "HTTPConnection", RecordingConnection)
+    return waits
 
 
 def test_on_and_off_flags(fake_agent: Any) -> None:
@@ -56,27 +94,35 @@ def test_targeted_user_gets_the_variant_through_the_context_header(fake_agent: A
     assert {request["path"] for request in fake_agent.requests} == {fake_agent.PATH}
 
 
-def test_agent_down_gives_the_default_quickly(closed_port_url: str) -> None:
+def test_agent_down_gives_the_default_after_one_bounded_connect(closed_port_url: str,
+                                                                  socket_waits: list[float]) -> None:
     client = FlagClient(closed_port_url, timeout=TIMEOUT)
-    (on, elapsed) = timed(lambda: client.is_enabled("on_flag", default=True))
-    assert on is True and elapsed < BOUND
+    assert client.is_enabled("on_flag", default=True) is True
+    assert socket_waits == [TIMEOUT]  # the refused connect was the only wait
     assert client.is_enabled("on_flag") is False
     assert client.attributes("on_flag", default={"limit": 1}) == {"limit": 1}
     assert client.all_flags() is None
+    assert socket_waits == [TIMEOUT]  # backing off: no further connection
 
 
-def test_slow_agent_is_bounded_by_the_timeout(fake_agent: Any) -> None:
+def test_a_silent_agent_is_waited_for_only_what_is_left_of_one_budget(fake_agent: Any,
+                                                                      socket_waits: list[float]) -> None:
+    """Each wait is the deadline minus the client's clock, so the waits add up to the timeout, never more."""
     stocked(fake_agent).mode, fake_agent.delay = "slow", 2.0
-    client = FlagClient(fake_agent.url, timeout=TIMEOUT)
-    (value, elapsed) = timed(lambda: client.is_enabled("on_flag", default=False))
-    assert value is False and elapsed < BOUND
+    client = FlagClient(fake_agent.url, timeout=0.375, clock=SteppingClock(step=0.125))
+    assert client.is_enabled("on_flag", default=False) is False
+    # connect: the whole budget; before sending: 0.25 left; waiting for the answer: 0.125 left, then it gave up
+    assert socket_waits == [0.375, 0.25, 0.125]
 
 
-def test_an_agent_that_trickles_its_answer_is_bounded_too(fake_agent: Any) -> None:
+def test_an_agent_that_trickles_its_answer_is_cut_when_the_budget_runs_out(fake_agent: Any,
+                                                                          socket_waits: list[float]) -> None:
+    """A byte every 50 ms would reset per-read timeouts forever; the client's one deadline still ends it."""
     stocked(fake_agent).mode, fake_agent.delay = "drip", 0.05
-    client = FlagClient(fake_agent.url, timeout=TIMEOUT)
-    (value, elapsed) = timed(lambda: client.is_enabled("on_flag", default=False))
-    assert value is False and elapsed < BOUND
+    client = FlagClient(fake_agent.url, timeout=1.0, clock=SteppingClock(step=0.25))
+    assert client.is_enabled("on_flag", default=False) is False
+    # connect 1.0, send 0.75, headers 0.5, one body read 0.25: the next reading is at the deadline
+    assert socket_waits == [1.0, 0.75, 0.5, 0.25]
 
 
 @pytest.mark.parametrize("mode", ["garbage", "not-an-object", "error"])

@@ -82,12 +82,49 @@ def capture_events(aws: Any, pattern: dict[str, Any]) -> Callable[[], list[dict[
 
 
 class FakeContext:
-    """The part of the Lambda context the handlers use."""
+    """The part of the Lambda context the handlers use; its remaining time runs on `clock`."""
 
-    def __init__(self, remaining_ms: float) -> None:
-        self._deadline = time.monotonic() + remaining_ms / 1000.0
+    def __init__(self, remaining_ms: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._deadline = clock() + remaining_ms / 1000.0
         self.aws_request_id = "req-1"
         self.function_name = "CodeDeployHook_bluegreen_smoke-tests"
 
     def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+        return max(0, int(round((self._deadline - self._clock()) * 1000)))
+
+
+class ManualClock:
+    """Monotonic seconds that move only when `advance` is called."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class RecordingWait:
+    """The smoke runner's `wait`: records every wait the runner asks for (seconds) and its worker threads.
+
+    `join=True` waits for the worker for real (the check really ran that long without finishing);
+    `join=False` returns at once and moves `clock` by the whole wait, as if the check had used all of it.
+    Either way the test asserts what the runner asked for, never how long it took.
+    """
+
+    def __init__(self, *, join: bool, clock: ManualClock | None = None) -> None:
+        self.join = join
+        self.clock = clock
+        self.seconds: list[float] = []
+        self.threads: list[Any] = []
+
+    def __call__(self, thread: Any, seconds: float) -> None:
+        self.seconds.append(seconds)
+        self.threads.append(thread)
+        if self.join:
+            thread.join(seconds)
+        if self.clock is not None:
+            self.clock.advance(seconds)

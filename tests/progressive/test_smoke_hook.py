@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-import time
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from progressive_support import PLATFORM, REGION, TABLE, FakeContext, capture_events, load_event, load_lambda, metadata, put_metadata
+from progressive_support import (PLATFORM, REGION, TABLE, FakeContext, ManualClock, RecordingWait, capture_events,
+                                 load_event, load_lambda, metadata, put_metadata)
 
 hook = load_lambda("smoke_tests", "handler")
 
@@ -47,10 +47,11 @@ class Hook:
             self.stub.add_response("put_lifecycle_event_hook_execution_status",
                                    {"lifecycleEventHookExecutionId": HOOK_ID}, params)
 
-    def run(self, *, remaining_ms: float = 30_000, event=None, env=None):
-        deps = hook.Deps(codedeploy=self.codedeploy, ssm=self.aws.ssm, events=self.aws.events, table=self.aws.table)
+    def run(self, *, remaining_ms: float = 30_000, event=None, env=None, context=None, clock=None):
+        deps = hook.Deps(codedeploy=self.codedeploy, ssm=self.aws.ssm, events=self.aws.events, table=self.aws.table,
+                         **({"clock": clock} if clock else {}))
         with self.stub:
-            result = hook.handle(EVENT if event is None else event, FakeContext(remaining_ms), deps,
+            result = hook.handle(EVENT if event is None else event, context or FakeContext(remaining_ms), deps,
                                  env=ENV if env is None else env)
             self.stub.assert_no_pending_responses()
         return result
@@ -198,20 +199,26 @@ def test_audit_and_event_failures_do_not_block_the_report(h, domain_server):
     assert result["status"] == "Succeeded" and result["reported"] == "OK"
 
 
-def test_overall_deadline_from_the_lambda_context_is_respected(h, domain_server):
+def test_overall_deadline_from_the_lambda_context_is_respected(h, domain_server, monkeypatch):
+    """The Lambda has 2.5 s left and keeps a 1.0 s safety margin (ENV): the checks get 1.5 s of the hook's clock,
+    and the hook reports while the "Lambda" still has time. Every slow check uses all the time it is given
+    (the injected wait moves the clock), so no wall-clock time is measured."""
     put_metadata(h.aws, metadata(testEndpoint=domain_server.url, smokeChecks=[
         {"name": f"slow-{i}", "path": "/slow", "latencyBudgetMs": 5000} for i in range(20)]))
+    clock = ManualClock()
+    wait = RecordingWait(join=False, clock=clock)
+    real_run_checks = hook._runner.run_checks
+    monkeypatch.setattr(hook._runner, "run_checks", lambda *a, **kw: real_run_checks(*a, **kw, wait=wait))
     h.expect_get_deployment()
     h.expect_report("Failed")
-    started = time.monotonic()
-    # 1.0 s safety margin (ENV) -> checks get ~1.5 s of the 2.5 s the "Lambda" has left
-    result = h.run(remaining_ms=2500)
-    elapsed = time.monotonic() - started
-    assert elapsed < 2.5, elapsed  # returned (and reported) before the "Lambda" timed out
+    context = FakeContext(2500, clock=clock)
+    result = h.run(context=context, clock=clock)
+    assert wait.seconds == [1.5, 0.2]  # the first check is cut to the 1.5 s left, then the abort grace
+    assert context.get_remaining_time_in_millis() == 800  # reported with 0.8 s to spare
     assert result["status"] == "Failed" and result["reported"] == "OK"
     details = [c["detail"] for c in result["checks"]]
-    assert "cut short by the hook's overall deadline" in details[0]
-    assert details[-1] == "not run: the hook's overall deadline was reached"
+    assert details[0] == "timed out after 1500 ms (cut short by the hook's overall deadline; budget 5000 ms)"
+    assert details[1:] == ["not run: the hook's overall deadline was reached"] * 19
 
 
 def test_not_a_hook_event_is_ignored_without_calls(h):

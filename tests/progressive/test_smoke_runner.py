@@ -1,4 +1,8 @@
-"""The check runner against real HTTP and WebSocket servers on 127.0.0.1."""
+"""The check runner against real HTTP and WebSocket servers on 127.0.0.1.
+
+No wall-clock bound: the runner's `wait` and `clock` are injected (progressive_support.RecordingWait,
+ManualClock) and the tests assert the waits it asked for; bench/timeouts.py prints the real figures.
+"""
 from __future__ import annotations
 
 import base64
@@ -6,23 +10,32 @@ import time
 
 import pytest
 
-from progressive_support import load_lambda
+from progressive_support import ManualClock, RecordingWait, load_lambda
 
 from bgruntime import smoke_checks as checks  # noqa: E402
 runner = load_lambda("smoke_tests", "runner")
 
 
-def run(spec: dict, base_url: str, *, deadline_s: float = 10.0):
+def run(spec: dict, base_url: str, *, deadline_s: float = 10.0, wait: RecordingWait | None = None):
     [check] = checks.parse_checks([spec])
-    [result] = runner.run_checks([check], base_url, deadline=time.monotonic() + deadline_s)
+    [result] = runner.run_checks([check], base_url, deadline=time.monotonic() + deadline_s,
+                                 **({"wait": wait} if wait else {}))
     return result
+
+
+def assert_waited_at_most_the_budget(wait: RecordingWait, budget_s: float) -> None:
+    """The runner's first wait is the budget; the check either ended itself by then (its own socket deadline) or
+    was aborted and granted only ABORT_GRACE_SECONDS more. Never anything else."""
+    assert wait.seconds[0] == budget_s
+    assert wait.seconds[1:] in ([], [runner.ABORT_GRACE_SECONDS])
+    assert runner.ABORT_GRACE_SECONDS == 0.2
 
 
 def test_healthy_http_endpoint_passes(domain_server):
     result = run({"name": "health", "path": "/health", "expectJson": {"status": "ok", "deps.db": "up", "items.0.id": 1},
                   "latencyBudgetMs": 1000}, domain_server.url)
     assert result.passed, result.detail
-    assert result.status == 200 and 0 <= result.latency_ms < 1000
+    assert result.status == 200 and result.latency_ms >= 0 and result.detail == f"HTTP 200 in {result.latency_ms} ms"
     assert result.to_item() == {"name": "health", "passed": True, "status": 200, "latencyMs": result.latency_ms,
                                 "detail": result.detail}
     method, path, headers = domain_server.server.seen[-1]
@@ -44,20 +57,24 @@ def test_head_request_without_body_passes(domain_server):
 
 
 def test_endpoint_that_times_out_fails_within_its_budget(domain_server):
-    started = time.monotonic()
-    result = run({"name": "slow", "path": "/slow", "latencyBudgetMs": 300}, domain_server.url)
-    elapsed = time.monotonic() - started
+    """The runner waits for the check its budget, then aborts it and waits only the abort grace."""
+    wait = RecordingWait(join=True)
+    result = run({"name": "slow", "path": "/slow", "latencyBudgetMs": 300}, domain_server.url, wait=wait)
     assert not result.passed and result.status is None
-    assert "timed out" in result.detail and "300 ms" in result.detail
-    assert elapsed < 1.0
+    assert result.detail == "timed out after 300 ms (latency budget)"
+    assert_waited_at_most_the_budget(wait, 0.3)
 
 
 def test_slow_drip_body_is_cut_at_the_budget(domain_server):
-    """Per-read socket timeouts never fire on a server sending a byte every 100 ms; the budget still holds."""
-    started = time.monotonic()
-    result = run({"name": "drip", "path": "/drip", "latencyBudgetMs": 400}, domain_server.url)
-    assert not result.passed and "timed out" in result.detail
-    assert time.monotonic() - started < 1.0
+    """Per-read socket timeouts never fire on a server sending a byte every 100 ms; the budget still holds:
+    the runner stops waiting at the budget and shuts the socket, which ends the check's worker."""
+    wait = RecordingWait(join=True)
+    result = run({"name": "drip", "path": "/drip", "latencyBudgetMs": 400}, domain_server.url, wait=wait)
+    assert not result.passed and result.detail == "timed out after 400 ms (latency budget)"
+    assert_waited_at_most_the_budget(wait, 0.4)
+    worker = wait.threads[0]
+    worker.join(10)  # the drip would last 100 s; the aborted socket ends it at once
+    assert not worker.is_alive()
 
 
 def test_500_fails_with_the_status(domain_server):
@@ -82,10 +99,11 @@ def test_non_json_body_fails_when_json_is_expected(domain_server):
 
 
 def test_connection_refused_fails_fast(closed_port):
-    started = time.monotonic()
-    result = run({"name": "down", "path": "/health"}, f"http://127.0.0.1:{closed_port}")
+    """The check ended by itself inside the first wait: no abort, no grace wait."""
+    wait = RecordingWait(join=True)
+    result = run({"name": "down", "path": "/health"}, f"http://127.0.0.1:{closed_port}", wait=wait)
     assert not result.passed and result.detail == "connection refused"
-    assert time.monotonic() - started < 1.0
+    assert wait.seconds == [2.0]  # DEFAULT_LATENCY_BUDGET_MS, and nothing after it
 
 
 def test_invalid_endpoint_marks_every_check_not_run():
@@ -142,11 +160,11 @@ def test_websocket_wrong_accept_header_fails(domain_server):
 
 
 def test_websocket_without_reply_times_out_within_budget(ws_server):
-    started = time.monotonic()
+    wait = RecordingWait(join=True)
     result = run({"name": "voice", "kind": "websocket", "path": "/silent", "body": "hello", "latencyBudgetMs": 300},
-                 ws_server)
-    assert not result.passed and "timed out" in result.detail
-    assert time.monotonic() - started < 1.0
+                 ws_server, wait=wait)
+    assert not result.passed and result.detail == "timed out after 300 ms (latency budget)"
+    assert_waited_at_most_the_budget(wait, 0.3)
 
 
 def test_frame_encoding_lengths_and_masking():
@@ -161,11 +179,16 @@ def test_frame_encoding_lengths_and_masking():
 
 # ------------------------------------------------------------------------------------ overall deadline
 def test_overall_deadline_is_respected_with_many_slow_checks(domain_server):
+    """Each slow check uses all the time it is given (the clock moves by every wait): the runner's waits add
+    up to the deadline plus one abort grace, far below 10 x 1 s."""
     specs = checks.parse_checks([{"name": f"slow-{i}", "path": "/slow", "latencyBudgetMs": 1000} for i in range(10)])
-    started = time.monotonic()
-    results = runner.run_checks(specs, domain_server.url, deadline=started + 1.5)
-    elapsed = time.monotonic() - started
-    assert elapsed < 2.2  # deadline + abort grace, far below 10 x 1 s
+    clock = ManualClock()
+    wait = RecordingWait(join=False, clock=clock)
+    results = runner.run_checks(specs, domain_server.url, deadline=1.5, clock=clock, wait=wait)
+    # check 1: its budget (1.0) + grace; check 2: the 0.3 s left of the deadline + grace; the rest never start
+    assert wait.seconds == pytest.approx([1.0, 0.2, 0.3, 0.2])
+    assert clock.now == pytest.approx(1.7)
+    assert [r.latency_ms for r in results[:2]] == [1200, 500]
     assert len(results) == 10 and not any(r.passed for r in results)
     assert "latency budget" in results[0].detail
     assert "cut short by the hook's overall deadline" in results[1].detail

@@ -24,7 +24,7 @@ from approval_gate.requester import (
     ROLLBACK_RULE, Requester, requirement, resolve_requester, rollback_rule_applies, stack_updater_from_cloudtrail,
 )
 from approval_gate.runtime import Runtime
-from bgruntime import approvals
+from bgruntime import approvals, event_patterns
 from bgruntime.approval_limits import (
     DEFAULT_APPROVAL_EXPIRY_MINUTES, EXPIRY_RETRY_ATTEMPTS, EXPIRY_RETRY_WINDOW_SECONDS, MAX_APPROVAL_EXPIRY_MINUTES,
 )
@@ -299,7 +299,7 @@ def _schedule_expiry(rt: Runtime, deployment_id: str, expires_at: datetime) -> b
 
 def _put_event(rt: Runtime, detail: Mapping[str, Any]) -> None:
     try:
-        rt.events.put_events(Entries=[{"Source": approvals.EVENT_SOURCE, "DetailType": "Approval Requested",
+        rt.events.put_events(Entries=[{"Source": approvals.EVENT_SOURCE, "DetailType": event_patterns.APPROVAL_REQUESTED,
                                        "Detail": json.dumps(detail, default=str)}])
     except Exception as exc:  # noqa: BLE001 - notification only
         _log.warning("could not put the Approval Requested event", error=error_code(exc) or type(exc).__name__)

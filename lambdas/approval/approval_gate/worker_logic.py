@@ -21,6 +21,7 @@ from approval_gate import messages
 from approval_gate.runtime import Runtime
 from bgruntime import approvals
 from bgruntime.deployments import console_url
+from bgruntime.event_patterns import decision_worker_filters, matches
 from bgruntime.log import get_logger
 
 _log = get_logger("approval.worker")
@@ -45,8 +46,8 @@ def handle(event: Any, rt: Runtime) -> dict[str, Any]:
 
 
 def process(raw: Mapping[str, Any], rt: Runtime) -> str:
-    if raw.get("eventName") != "INSERT":
-        return "ignored"
+    if not any(matches(pattern, raw) for pattern in decision_worker_filters()):
+        return "ignored"  # the event source mapping's filters (the same definitions) never deliver it
     new = approvals.from_item(((raw.get("dynamodb") or {}).get("NewImage"))) or {}
     pk, sk = str(new.get("pk", "")), str(new.get("sk", ""))
     if not pk.startswith(approvals.PK_PREFIX):

@@ -20,6 +20,7 @@ Failure policy: the agent being down, slow (bounded by `timeout`, 0.2 s by defau
 request), answering an error or garbage all give the caller's `default`. After a failure the client
 stops asking for `failure_backoff` seconds so a dead agent costs nothing per request. Good answers are
 cached per user for `cache_ttl` seconds (the agent itself polls AppConfig every 45 s by default).
+`clock` (monotonic seconds) drives the cache, the back-off and the request deadline.
 """
 from __future__ import annotations
 
@@ -164,7 +165,7 @@ class FlagClient:
     def _request(self, user_id: str | None) -> dict[str, Any]:
         assert self._target is not None
         host, port, path = self._target
-        deadline = time.monotonic() + self.timeout
+        deadline = self._clock() + self.timeout
         connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
         try:
             headers = {"Accept": "application/json"}
@@ -172,16 +173,16 @@ class FlagClient:
                 headers[CONTEXT_HEADER] = f"{USER_CONTEXT_KEY}={user_id}"
             connection.connect()
             sock = connection.sock  # kept: http.client may drop its own reference once the response is read
-            sock.settimeout(_remaining(deadline))
+            sock.settimeout(self._remaining(deadline))
             connection.request("GET", path, headers=headers)
-            sock.settimeout(_remaining(deadline))
+            sock.settimeout(self._remaining(deadline))
             response = connection.getresponse()
             if response.status != 200:
                 raise _Unavailable(f"agent answered HTTP {response.status}")
             chunks: list[bytes] = []
             size = 0
             while True:
-                sock.settimeout(_remaining(deadline))  # the whole request, not each read, is bounded
+                sock.settimeout(self._remaining(deadline))  # the whole request, not each read, is bounded
                 chunk = response.read1(65536)
                 if not chunk:
                     break
@@ -200,9 +201,8 @@ class FlagClient:
             raise _Unavailable("agent answer is not a JSON object")
         return body
 
-
-def _remaining(deadline: float) -> float:
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise _Unavailable("timed out")
-    return left
+    def _remaining(self, deadline: float) -> float:
+        left = deadline - self._clock()
+        if left <= 0:
+            raise _Unavailable("timed out")
+        return left

@@ -31,6 +31,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from bgruntime import event_patterns
 from bgruntime.deployments import (
     RESULT_ALREADY_COMPLETED, RESULT_DOES_NOT_EXIST, RESULT_OK, error_code, report_hook_status,
 )
@@ -53,7 +54,7 @@ EVENT_PREFIX = "EVENT#"
 CODEDEPLOY_PREFIX = "CODEDEPLOY#"
 SMOKE_SK = "RESULT"
 BY_DOMAIN_INDEX = "byDomain"
-EVENT_SOURCE = "bluegreen.platform"
+EVENT_SOURCE = event_patterns.PLATFORM_SOURCE
 #: `unknown_requester` policies
 TWO_APPROVERS = "two_approvers"
 BLOCK = "block"
@@ -594,7 +595,7 @@ def put_decided_event(events: Any, state: ApprovalState, delivery: Delivery | No
               "approvers": decision.get("approvers"),
               "codeDeployResult": delivery.result if delivery else None}
     try:
-        events.put_events(Entries=[{"Source": EVENT_SOURCE, "DetailType": "Approval Decided",
+        events.put_events(Entries=[{"Source": EVENT_SOURCE, "DetailType": event_patterns.APPROVAL_DECIDED,
                                     "Detail": json.dumps(detail, default=str)}])
     except Exception:  # noqa: BLE001 - the audit record is the record; the event is a notification
         _log.warning("could not put the Approval Decided event", exc_info=True,
