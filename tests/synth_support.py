@@ -33,18 +33,20 @@ class Synthesized:
         return self.templates[matches[0]]
 
 
-def synth(config: PlatformConfig, outdir: Path, *, nag: bool = True) -> Synthesized:
+def synth(config: PlatformConfig, outdir: Path, *, nag: bool = True, validation: bool = True) -> Synthesized:
+    """`validation` is the CDK's built-in CloudFormation validation (5-7 s to start per process; cfn-lint runs
+    in tests/stacks either way)."""
     from stacks.app_builder import build_app
 
-    app = cdk.App(outdir=str(outdir), context=cdk_json_context())
+    app = cdk.App(outdir=str(outdir), context=cdk_json_context(), builtin_cloud_formation_validation=validation)
     built = build_app(config, app=app, nag=nag)
     assembly = app.synth()
     templates = {stack.stack_name: stack.template for stack in assembly.stacks}
     return Synthesized(config=config, templates=templates, outdir=outdir, built=built)
 
 
-def synth_default(outdir: Path, *, nag: bool = True) -> Synthesized:
-    return synth(load_config(None), outdir, nag=nag)
+def synth_default(outdir: Path, *, nag: bool = True, validation: bool = True) -> Synthesized:
+    return synth(load_config(None), outdir, nag=nag, validation=validation)
 
 
 def synth_raw(raw: dict, outdir: Path, source: str = "test config") -> Synthesized:

@@ -149,7 +149,9 @@ def test_sigterm_to_a_real_watch_prints_the_resume_command_and_exits_143(tmp_pat
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_EC2_METADATA_DISABLED": "true",
            "AWS_CONFIG_FILE": str(tmp_path / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
            "AWS_ENDPOINT_URL_SSM": endpoint.url, "AWS_ENDPOINT_URL_CODEDEPLOY": endpoint.url,
-           "AWS_ENDPOINT_URL_DYNAMODB": endpoint.url}
+           "AWS_ENDPOINT_URL_DYNAMODB": endpoint.url,
+           # the same import roots as this test (make mutants runs the suite on a scratch copy through PYTHONPATH)
+           **{k: os.environ[k] for k in ("PYTHONPATH",) if k in os.environ}}
     process = subprocess.Popen([sys.executable, "-m", "bgctl.main", "watch", "d-GOLDEN001", "--json"],
                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
