@@ -3,7 +3,8 @@
     .venv/bin/python bench/run_all.py [--only NAME ...] [--skip NAME ...]     (or `make bench`)
 
 Every `bench/*.py` except this file and helpers (`_*.py`) runs in its own subprocess, one after
-the other (they measure time; running them side by side would skew each other). Scripts that print
+the other (they measure time; running them side by side would skew each other). `suite_repeat.py`
+(the whole suite 20 times on a loaded machine, about an hour) runs only when named with `--only`. Scripts that print
 a `bench-result: [...]` line contribute rows to the summary table; every script's output follows.
 """
 from __future__ import annotations
@@ -18,12 +19,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import REPO, RESULT_PREFIX, machine, run_measured  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
+ONLY_WHEN_NAMED = {"suite_repeat"}
 
 
 def scripts(only: list[str], skip: list[str]) -> list[Path]:
     found = sorted(p for p in BENCH.glob("*.py") if not p.name.startswith("_") and p.name != Path(__file__).name)
     if only:
         found = [p for p in found if p.stem in only or p.name in only]
+    else:
+        found = [p for p in found if p.stem not in ONLY_WHEN_NAMED]
     return [p for p in found if p.stem not in skip and p.name not in skip]
 
 
