@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import threading
@@ -56,6 +57,16 @@ def print_machine(title: str) -> dict[str, str]:
     print("machine: " + ", ".join(f"{k} {v}" for k, v in info.items()))
     print()
     return info
+
+
+PYTEST_SUMMARY = re.compile(r"^=*\s*(.*\b(passed|failed|error|errors)\b.*) in ([\d.]+)s")
+
+
+def pytest_summary(stdout: str) -> str:
+    """pytest's final line without its timing (`1643 passed, 1 warning`), or the last line printed."""
+    lines = stdout.splitlines()
+    found = next((m.group(1) for line in reversed(lines) if (m := PYTEST_SUMMARY.match(line.strip("= ")))), None)
+    return (found or next((line for line in reversed(lines) if line.strip()), "(no output)")).strip("= ")
 
 
 def print_result(rows: list[dict]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import re
 import statistics
 import subprocess
@@ -20,9 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _machine import QUIET_ENV, REPO, print_machine, print_result  # noqa: E402
+from _machine import QUIET_ENV, REPO, print_machine, print_result, pytest_summary  # noqa: E402
 
-SUMMARY = re.compile(r"^=*\s*(.*\b(passed|failed|error|errors)\b.*) in ([\d.]+)s")
 FAILED = re.compile(r"^(FAILED|ERROR) (\S+)")
 WARNINGS = re.compile(r"(\d+) warnings?")
 
@@ -36,12 +36,11 @@ def _one_run(cmd: list[str], env: dict[str, str]) -> dict[str, object]:
     started = time.monotonic()
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=5400)
     wall = time.monotonic() - started
-    lines = done.stdout.splitlines()
-    summary = next((m.group(1) for line in reversed(lines) if (m := SUMMARY.match(line.strip("= ")))), "")
+    summary = pytest_summary(done.stdout)
     warnings = WARNINGS.search(summary)
-    return {"rc": done.returncode, "wall_s": wall, "summary": summary or (lines[-1] if lines else "(no output)"),
+    return {"rc": done.returncode, "wall_s": wall, "summary": summary,
             "warnings": int(warnings.group(1)) if warnings else 0,
-            "failed": [m.group(2) for line in lines if (m := FAILED.match(line))]}
+            "failed": [m.group(2) for line in done.stdout.splitlines() if (m := FAILED.match(line))]}
 
 
 def main() -> int:
@@ -55,7 +54,7 @@ def main() -> int:
     python = REPO / ".venv" / "bin" / "python"
     cmd = [str(python if python.exists() else sys.executable), "-m", "pytest", "-n", args.workers, "-q",
            "-p", "no:cacheprovider", *args.pytest_args]
-    env = {**__import__("os").environ, **QUIET_ENV}
+    env = {**os.environ, **QUIET_ENV}
     hogs = [multiprocessing.Process(target=_busy, daemon=True) for _ in range(args.load)]
     for hog in hogs:
         hog.start()

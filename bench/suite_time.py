@@ -16,10 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _machine import REPO, print_machine, print_result, run_measured  # noqa: E402
+from _machine import REPO, print_machine, print_result, pytest_summary, run_measured  # noqa: E402
 
 DURATION = re.compile(r"^(\d+\.\d+)s (setup|call|teardown)\s+(\S+)")
-SUMMARY = re.compile(r"^=*\s*(.*\b(passed|failed|error|errors)\b.*) in ([\d.]+)s")
 
 
 def main() -> int:
@@ -35,11 +34,10 @@ def main() -> int:
     print(f"command: {' '.join(cmd[1:])}", flush=True)
     run = run_measured(cmd, timeout=5400)
     lines = run["stdout"].splitlines()
-    summary = next((m.group(1) for line in reversed(lines) if (m := SUMMARY.match(line.strip("= ")))), None)
-    summary = summary or next((line for line in reversed(lines) if line.strip()), "(no output)")
+    summary = pytest_summary(run["stdout"])
     print(f"\n| figure | value |\n|---|---|\n| wall time | {run['wall_s']:.1f} s |\n| CPU time (all processes) | "
           f"{run['cpu_s']:.1f} s |\n| peak memory (process tree) | {run['peak_tree_rss_mib']:.0f} MiB |\n"
-          f"| pytest exit code | {run['returncode']} |\n| pytest summary | {summary.strip('= ')} |\n")
+          f"| pytest exit code | {run['returncode']} |\n| pytest summary | {summary} |\n")
     slow = [(float(m.group(1)), m.group(2), m.group(3)) for line in lines if (m := DURATION.match(line))]
     if slow:
         print("slowest phases (setup time is mostly fixture synthesis):\n")
@@ -55,7 +53,7 @@ def main() -> int:
     print_result([{"metric": f"test suite wall (pytest -n {args.workers})", "value": round(run["wall_s"], 1),
                    "unit": "s"},
                   {"metric": "test suite CPU", "value": round(run["cpu_s"], 1), "unit": "s"},
-                  {"metric": "test suite result", "value": summary.strip("= "), "unit": ""}])
+                  {"metric": "test suite result", "value": summary, "unit": ""}])
     return 0
 
 
